@@ -1,0 +1,72 @@
+/**
+ * The one registry of error codes used by the HAL (and, later, by everything above it).
+ * Codes are stable: logs, metrics, tests and docs name the same thing. A retired code is
+ * never reused; `docs/errors.md` lists every code here and a test keeps the three in step.
+ */
+export const ERROR_CODES = {
+  E_FRAME_ESCAPE: 'SLIP frame held an ESC not followed by ESC_END/ESC_ESC; frame dropped',
+  E_FRAME_CRC: 'frame CRC-32 did not match its body (or the frame was too short for one); frame dropped',
+  E_FRAME_OVERSIZE: 'frame grew past the maximum unescaped payload before an END; frame dropped',
+  E_BODY_CBOR: 'body is not exactly one plain CBOR item (tags, indefinite lengths, truncation, trailing bytes, too deep)',
+  E_BODY_SCHEMA: 'body is CBOR but breaks the schema of its kind',
+  E_BODY_VERSION: 'body carries a protocol version other than 1',
+  E_BODY_KIND: 'body names a message kind this side does not know',
+  E_ENCODE_SCHEMA: 'an outgoing message broke its own schema; it was not sent',
+  E_LINK_DOWN: 'the link is not up (closed, lost or still handshaking); nothing was sent',
+  E_LINK_OPEN: 'the link could not be opened (port missing, busy or refused)',
+  E_LINK_CLOSED: 'the link was closed while a request was outstanding',
+  E_LINK_TIMEOUT: 'no answer to a request within its timeout',
+  E_HANDSHAKE_TIMEOUT: 'no hello answer from the hardware within the handshake timeout',
+  E_DEVICE_UNKNOWN: 'the device is not in the hardware hello device table',
+  E_OP_UNKNOWN: 'the device does not offer that op',
+  E_REMOTE_REFUSED: 'the peer answered the request with an error frame',
+  E_CLOCK_PAST: 'a timer was scheduled before the clock\u2019s current time',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Base class: every error we raise carries a stable `code`. */
+export class HalError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: Record<string, unknown> | undefined;
+  constructor(code: ErrorCode, message?: string, detail?: Record<string, unknown>) {
+    super(message ?? ERROR_CODES[code]);
+    this.name = 'HalError';
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+/** A request (read, cmd, isl.tx, hello) that got no answer in time. */
+export class TimeoutError extends HalError {
+  constructor(code: 'E_LINK_TIMEOUT' | 'E_HANDSHAKE_TIMEOUT', message: string, detail?: Record<string, unknown>) {
+    super(code, message, detail);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** The peer refused a request with an `error` frame (`remoteCode` is the wire code). */
+export class RemoteError extends HalError {
+  readonly remoteCode: string;
+  constructor(remoteCode: string, message: string, detail?: Record<string, unknown>) {
+    super('E_REMOTE_REFUSED', message, { ...detail, remoteCode });
+    this.name = 'RemoteError';
+    this.remoteCode = remoteCode;
+  }
+}
+
+/** A frame or body refused on receipt. */
+export class FrameError extends HalError {
+  constructor(
+    code: 'E_FRAME_ESCAPE' | 'E_FRAME_CRC' | 'E_FRAME_OVERSIZE' | 'E_BODY_CBOR' | 'E_BODY_SCHEMA' | 'E_BODY_VERSION' | 'E_BODY_KIND' | 'E_ENCODE_SCHEMA',
+    message: string,
+    detail?: Record<string, unknown>,
+  ) {
+    super(code, message, detail);
+    this.name = 'FrameError';
+  }
+}
+
+export function isHalError(e: unknown): e is HalError {
+  return e instanceof HalError;
+}

@@ -1,0 +1,106 @@
+import { Decoder, Encoder } from 'cbor-x';
+import { encodeFrame } from '../framing/slip.js';
+import { FrameError } from '../errors.js';
+import { checkPlainCbor } from './plain-cbor.js';
+import { KINDS, type Message } from './messages.js';
+import { UINT32_MAX } from './schema.js';
+import { validateBody, type Validation } from './validate.js';
+
+/**
+ * Body codec: plain RFC 8949 CBOR through cbor-x, configured so that nothing but plain major
+ * types reaches the wire: no record extension (tag 105), no tag 259 for maps, no tag 64 for
+ * Uint8Array, map headers sized to their count. Floats stay 64-bit (lossless).
+ */
+// Options cbor-x supports but its .d.ts does not list yet are passed through a cast.
+type CborOptions = ConstructorParameters<typeof Encoder>[0] & Record<string, unknown>;
+
+const encoder = new Encoder({
+  useRecords: false,
+  mapsAsObjects: true,
+  useTag259ForMaps: false,
+  tagUint8Array: false,
+  variableMapSize: true,
+  structuredClone: false,
+  bundleStrings: false,
+  pack: false,
+} as CborOptions);
+
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true, int64AsNumber: true } as CborOptions);
+
+/**
+ * cbor-x writes integers above 2^32−1 as float64; `time`/`at` are uints on the wire, so
+ * such top-level integers go out as BigInt (uint64). Undefined fields are left out (cbor-x
+ * would write the `undefined` simple value, which a strict peer refuses).
+ */
+function wireShape(msg: Message): object {
+  let clean = true;
+  for (const k in msg) {
+    const v = (msg as Record<string, unknown>)[k];
+    if (v === undefined || (typeof v === 'number' && v > UINT32_MAX && Number.isInteger(v))) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return msg;
+  const out: Record<string, unknown> = {};
+  for (const k in msg) {
+    const v = (msg as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    out[k] = typeof v === 'number' && v > UINT32_MAX && Number.isInteger(v) ? BigInt(v) : v;
+  }
+  return out;
+}
+
+function checkOutgoing(msg: Message): void {
+  const s = KINDS[msg.kind as keyof typeof KINDS];
+  const why = s ? s.check(msg) : `unknown kind ${String(msg.kind)}`;
+  if (why !== undefined) throw new FrameError('E_ENCODE_SCHEMA', `refusing to send ${String(msg.kind)}: ${why}`, { kind: msg.kind });
+}
+
+/** Message → CBOR body (a fresh copy; cbor-x reuses its output buffer). Validated first. */
+export function encodeBody(msg: Message): Uint8Array {
+  checkOutgoing(msg);
+  return encoder.encode(wireShape(msg)).slice();
+}
+
+/** Message → complete SLIP frame (END … END), validated first. */
+export function encodeMessageFrame(msg: Message): Buffer {
+  checkOutgoing(msg);
+  // encodeFrame copies the body before the encoder's buffer can be reused.
+  return encodeFrame(encoder.encode(wireShape(msg)));
+}
+
+/** Encodes any value with the wire configuration, unvalidated (tests, tools). */
+export function encodePlain(value: unknown): Uint8Array {
+  return encoder.encode(value).slice();
+}
+
+export type BodyResult =
+  | { ok: true; msg: Message }
+  | { ok: false; reason: 'cbor' | 'schema'; code: 'schema' | 'version' | 'kind' | 'cbor'; why: string; ref?: number; kind?: string };
+
+/**
+ * CRC-checked body → message, never throwing: the plain-CBOR check first (so tags,
+ * indefinite lengths and deep nesting never reach cbor-x), then cbor-x under try/catch,
+ * then the kind's schema.
+ */
+export function decodeBody(body: Uint8Array): BodyResult {
+  const plain = checkPlainCbor(body);
+  if (!plain.ok) return { ok: false, reason: plain.reason, code: plain.reason === 'cbor' ? 'cbor' : 'schema', why: plain.why };
+  let value: unknown;
+  try {
+    value = decoder.decode(body);
+  } catch (err) {
+    return { ok: false, reason: 'cbor', code: 'cbor', why: `cbor-x: ${(err as Error).message}` };
+  }
+  const v: Validation = validateBody(value);
+  if (v.ok) return v;
+  return { ...v, ok: false, reason: 'schema' };
+}
+
+/** Plain decode with the wire configuration, after the strict check (tools, tests). */
+export function decodePlain(body: Uint8Array): unknown {
+  const plain = checkPlainCbor(body);
+  if (!plain.ok) throw new FrameError(plain.reason === 'cbor' ? 'E_BODY_CBOR' : 'E_BODY_SCHEMA', plain.why);
+  return decoder.decode(body);
+}
