@@ -75,3 +75,12 @@ export function every(
 export function sleep(clock: Clock, ms: number): Promise<void> {
   return new Promise((resolve) => clock.setTimer(ms, resolve));
 }
+
+/** Adapts a `Clock` to the `{setTimeout, clearTimeout}` shape xstate's `createActor` takes,
+ *  so machines' delayed transitions run on virtual time in tests and simulations. */
+export function xstateClock(clock: Clock): { setTimeout: (fn: () => void, ms: number) => Timer; clearTimeout: (t: Timer) => void } {
+  return {
+    setTimeout: (fn, ms) => clock.setTimer(ms, fn),
+    clearTimeout: (t) => t?.cancel(),
+  };
+}
