@@ -13,6 +13,8 @@ export interface MemoryLinkOptions {
   random?: () => number;
   backoff?: BackoffOptions;
   maxPayload?: number;
+  /** Sees every chunk as it goes on the wire (after corruption), e.g. to hash a run's trace. */
+  tap?: (from: string, bytes: Uint8Array, atMs: number) => void;
 }
 
 /** The pipe between two memory links; `sever()`/`restore()` make it vanish and return. */
@@ -53,6 +55,7 @@ export class MemoryLink extends StreamLink {
   private readonly bytesPerSecond: number;
   private readonly corruptionRate: number;
   private readonly random: () => number;
+  private readonly tap: MemoryLinkOptions['tap'];
   /** When the line is next free to start sending, ms. */
   private lineFreeAt = 0;
   private generation = 0;
@@ -63,6 +66,7 @@ export class MemoryLink extends StreamLink {
     this.bytesPerSecond = opts.bytesPerSecond ?? Infinity;
     this.corruptionRate = opts.corruptionRate ?? 0;
     this.random = opts.random ?? Math.random;
+    this.tap = opts.tap;
   }
 
   protected openTransport(): Promise<void> {
@@ -91,6 +95,7 @@ export class MemoryLink extends StreamLink {
       }
     }
     const now = this.clock.now();
+    this.tap?.(this.name, data, now);
     const start = Math.max(now, this.lineFreeAt);
     const airtime = Number.isFinite(this.bytesPerSecond) ? (data.length * 1000) / this.bytesPerSecond : 0;
     this.lineFreeAt = start + airtime;

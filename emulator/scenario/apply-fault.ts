@@ -1,0 +1,72 @@
+import type { RadioNetwork } from '../radio/network.js';
+import type { EmulatedSatellite } from '../satellite.js';
+import type { FaultSpec } from './schema.js';
+import type { ThermalNode } from '../world/thermal.js';
+
+export interface FaultTargets {
+  radio: RadioNetwork;
+  sats: EmulatedSatellite[];
+  onPower: (sat: string, on: boolean) => void;
+}
+
+const num = (v: unknown, dflt: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : dflt);
+
+/** Switches one fault of the timeline on or off. */
+export async function applyFault(f: FaultSpec, active: boolean, t: FaultTargets): Promise<void> {
+  const p = f.params;
+  const dev = typeof p.dev === 'string' ? p.dev : '';
+  for (const sat of t.sats) {
+    switch (f.fault) {
+      case 'sensor_stuck':
+        if (active) sat.setDeviceFault(dev, { stuck: sat.currentReading(dev) ?? {} });
+        else sat.clearDeviceFault(dev, 'stuck');
+        break;
+      case 'bias_drift':
+        if (active) sat.setDeviceFault(dev, { drift: { perS: num(p.per_s, 0.001), sinceMs: f.at_s * 1000 } });
+        else sat.clearDeviceFault(dev, 'drift');
+        break;
+      case 'noise_burst':
+        if (active) sat.setDeviceFault(dev, { noiseFactor: num(p.factor, 20) });
+        else sat.clearDeviceFault(dev, 'noiseFactor');
+        break;
+      case 'dropout':
+        if (active) sat.setDeviceFault(dev, { dropout: true });
+        else sat.clearDeviceFault(dev, 'dropout');
+        break;
+      case 'actuator_refuses':
+        if (active) sat.setDeviceFault(dev, { refuses: true });
+        else sat.clearDeviceFault(dev, 'refuses');
+        break;
+      case 'actuator_stuck':
+        if (active) sat.setDeviceFault(dev, { actuatorStuck: true });
+        else sat.clearDeviceFault(dev, 'actuatorStuck');
+        break;
+      case 'battery_cell_loss':
+        sat.worldFaults.cellLoss = active ? num(p.cells_lost, 1) : 0;
+        break;
+      case 'heater_stuck_on':
+        sat.worldFaults.heaterStuckOn = active;
+        break;
+      case 'thermal_runaway': {
+        const node = (typeof p.node === 'string' ? p.node : 'payload') as ThermalNode;
+        sat.worldFaults.extraHeatW = active ? { ...sat.worldFaults.extraHeatW, [node]: num(p.watts, 20) } : {};
+        break;
+      }
+      case 'radio_outage':
+        t.radio.setOutage(sat.id, active);
+        break;
+      case 'power_off':
+        if (active) await sat.powerOff();
+        else await sat.powerOn();
+        t.onPower(sat.id, !active);
+        break;
+      default:
+        break;
+    }
+  }
+  if (f.fault === 'partition') {
+    if (active) t.radio.partition(p.groups as string[][]);
+    else t.radio.heal();
+  }
+  if (f.fault === 'isl_loss') t.radio.cfg.lossProbability = active ? num(p.probability, 0) : 0;
+}

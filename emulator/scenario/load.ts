@@ -1,0 +1,64 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { scenarioSchema, type Scenario } from './schema.js';
+
+/** A scenario that does not parse or validate; `issues` name each bad field. */
+export class ScenarioError extends Error {
+  readonly code = 'E_SCENARIO_INVALID';
+  constructor(readonly source: string, readonly issues: string[]) {
+    super(`${source}: invalid scenario:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ScenarioError';
+  }
+}
+
+function describeIssues(err: z.ZodError): string[] {
+  return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`);
+}
+
+/** Validates an already-parsed scenario object. Throws ScenarioError. */
+export function parseScenario(value: unknown, source = 'scenario'): Scenario {
+  const r = scenarioSchema.safeParse(value);
+  if (!r.success) throw new ScenarioError(source, describeIssues(r.error));
+  return Object.freeze(r.data) as Scenario;
+}
+
+/** Parses YAML or JSON text (JSON is YAML). Throws ScenarioError. */
+export function parseScenarioText(text: string, source = 'scenario'): Scenario {
+  let value: unknown;
+  try {
+    value = parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    throw new ScenarioError(source, [`not valid YAML/JSON: ${(err as Error).message}`]);
+  }
+  return parseScenario(value, source);
+}
+
+export function loadScenarioFile(path: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ScenarioError(path, [`cannot read: ${(err as Error).message}`]);
+  }
+  return parseScenarioText(text, path);
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Shipped scenarios live beside the source; compiled JS in dist/ reads them from there. */
+export const BUILTIN_DIR = existsSync(join(here, 'scenarios')) ? join(here, 'scenarios') : resolve(here, '../../../emulator/scenario/scenarios');
+
+export function builtinScenarioNames(): string[] {
+  return readdirSync(BUILTIN_DIR)
+    .filter((f) => ['.yaml', '.yml', '.json'].includes(extname(f)))
+    .map((f) => basename(f, extname(f)))
+    .sort();
+}
+
+/** A shipped scenario by name (`nominal`, `thermal-runaway`, …) or a path to a file. */
+export function resolveScenario(nameOrPath: string): Scenario {
+  if (builtinScenarioNames().includes(nameOrPath)) return loadScenarioFile(join(BUILTIN_DIR, `${nameOrPath}.yaml`));
+  return loadScenarioFile(nameOrPath);
+}
