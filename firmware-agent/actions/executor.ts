@@ -1,0 +1,199 @@
+import { createActor, fromPromise, type Actor } from 'xstate';
+import { HalError, sleep, xstateClock, type Ack, type Clock, type Sample, type ValueMap } from '../../hal/index.js';
+import type { AgentConfig } from '../config/schema.js';
+import type { ParamValue } from '../decide/types.js';
+import type { Source } from '../decide/arbitrate.js';
+import { actionMachine, StepFailure, type ActionState } from './action-machine.js';
+import { CircuitBreaker, type BreakerState } from './breaker.js';
+import { ACTIONS, type ActionStep } from './catalog.js';
+
+/** What the executor needs of the hardware (the HAL client provides it). */
+export interface ActuatorPort {
+  cmd(dev: string, op: string, args: ValueMap): Promise<Ack>;
+  read(dev: string): Promise<Sample>;
+}
+
+export interface ActionRequest {
+  /** Idempotency key: asking twice with the same id runs once. */
+  id: string;
+  action: string;
+  params: Readonly<Record<string, ParamValue>>;
+  source: Source;
+  /** Resume after a reboot: steps before this index were verified already. */
+  fromStep?: number;
+}
+
+export interface ActionRecord {
+  id: string;
+  action: string;
+  params: Readonly<Record<string, ParamValue>>;
+  source: Source;
+  state: ActionState;
+  step: number;
+  steps: number;
+  attempt: number;
+  lastError: string | null;
+  startedAt: number;
+  endedAt: number | null;
+}
+
+export type RequestResult = { accepted: true } | { accepted: false; reason: 'duplicate' | 'busy' | 'unknown'; detail: string };
+
+export interface ExecutorHooks {
+  /** Every state change of an action (journal, metrics, reports). */
+  onUpdate?: (r: ActionRecord) => void;
+  /** A sign of progress from the hardware (an answer, a read-back) or a new step: for the procedure watcher. */
+  onProgress?: (id: string, expectedStepMs: number) => void;
+  onBreaker?: (dev: string, s: BreakerState) => void;
+}
+
+const FINAL: readonly ActionState[] = ['done', 'failed', 'timed_out'];
+const NOT_RETRYABLE = new Set(['op', 'range', 'schema', 'device']);
+
+/**
+ * Runs catalog actions on the hardware, each as an xstate actor (pending, running, verifying,
+ * backoff, done, failed, timed out): commands with retries and backoff, verification by
+ * read-back, a circuit breaker per device, and idempotency by action id.
+ */
+export class ActionExecutor {
+  private readonly running = new Map<string, { actor: Actor<typeof actionMachine>; record: ActionRecord; devices: Set<string> }>();
+  private readonly finished = new Map<string, ActionState>();
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly maxRemembered = 1024;
+
+  constructor(
+    private readonly port: ActuatorPort,
+    private readonly clock: Clock,
+    private readonly cfg: AgentConfig['actions'],
+    private readonly hooks: ExecutorHooks = {},
+  ) {}
+
+  /** Ids of actions that reached a final state (restored from the journal at boot). */
+  remember(id: string, state: ActionState): void {
+    this.finished.set(id, state);
+    if (this.finished.size > this.maxRemembered) this.finished.delete(this.finished.keys().next().value as string);
+  }
+
+  outcome(id: string): ActionState | undefined {
+    return this.running.get(id)?.record.state ?? this.finished.get(id);
+  }
+
+  active(): ActionRecord[] {
+    return [...this.running.values()].map((r) => ({ ...r.record }));
+  }
+
+  breaker(dev: string): CircuitBreaker {
+    let b = this.breakers.get(dev);
+    if (!b) {
+      b = new CircuitBreaker(dev, this.clock, this.cfg.breaker_failures, this.cfg.breaker_reset_ms, (d, s) => this.hooks.onBreaker?.(d, s));
+      this.breakers.set(dev, b);
+    }
+    return b;
+  }
+
+  request(req: ActionRequest): RequestResult {
+    const def = ACTIONS[req.action];
+    if (!def) return { accepted: false, reason: 'unknown', detail: `no action ${req.action}` };
+    if (this.running.has(req.id) || this.finished.has(req.id)) {
+      return { accepted: false, reason: 'duplicate', detail: `action ${req.id} already ${this.outcome(req.id)}` };
+    }
+    const steps = def.steps(req.params).slice(req.fromStep ?? 0);
+    const devices = new Set(steps.map((s) => s.dev));
+    for (const r of this.running.values()) {
+      if ([...devices].some((d) => r.devices.has(d))) {
+        return { accepted: false, reason: 'busy', detail: `${r.record.action} (${r.record.id}) is using the same device` };
+      }
+    }
+    const record: ActionRecord = {
+      id: req.id, action: req.action, params: req.params, source: req.source, state: 'pending',
+      step: req.fromStep ?? 0, steps: def.steps(req.params).length, attempt: 0, lastError: null, startedAt: this.clock.now(), endedAt: null,
+    };
+    const base = req.fromStep ?? 0;
+    const machine = actionMachine.provide({
+      actors: {
+        command: fromPromise(({ input }: { input: { step: ActionStep } }) => this.command(req.id, input.step)),
+        verify: fromPromise(({ input }: { input: { step: ActionStep } }) => this.verify(req.id, input.step)),
+      },
+    });
+    const timeoutMs = steps.reduce((t, s) => t + s.expectedMs, 0) + steps.length * (this.cfg.verify_timeout_ms + this.cfg.retries * 1000) + 5000;
+    const actor = createActor(machine, {
+      input: { steps, retries: this.cfg.retries, backoffMs: this.cfg.backoff_ms, timeoutMs },
+      clock: xstateClock(this.clock),
+    });
+    this.running.set(req.id, { actor, record, devices });
+    actor.subscribe((snap) => {
+      const v = snap.value;
+      const state = (typeof v === 'string' ? v : (Object.values(v)[0] as string)) as ActionState;
+      const changed = state !== record.state || snap.context.index + base !== record.step || snap.context.attempt !== record.attempt;
+      if (!changed) return;
+      record.state = state;
+      record.step = snap.context.index + base;
+      record.attempt = snap.context.attempt;
+      record.lastError = snap.context.lastError;
+      if (FINAL.includes(state)) {
+        record.endedAt = this.clock.now();
+        this.running.delete(req.id);
+        this.remember(req.id, state);
+      }
+      this.hooks.onUpdate?.({ ...record });
+    });
+    actor.start();
+    this.hooks.onProgress?.(req.id, steps[0]?.expectedMs ?? 300);
+    this.hooks.onUpdate?.({ ...record });
+    actor.send({ type: 'START' });
+    return { accepted: true };
+  }
+
+  /** Stops every running action (shutdown); they stay unfinished in the journal. */
+  stopAll(): void {
+    for (const r of this.running.values()) r.actor.stop();
+    this.running.clear();
+  }
+
+  private async command(id: string, step: ActionStep): Promise<void> {
+    const b = this.breaker(step.dev);
+    if (!b.allow()) throw new StepFailure(`circuit breaker for ${step.dev} is open`, false);
+    let ack: Ack;
+    try {
+      ack = await this.port.cmd(step.dev, step.op, step.args);
+    } catch (err) {
+      const e = err as HalError;
+      if (e instanceof HalError && e.code === 'E_LINK_DOWN') throw new StepFailure(`link down: ${e.message}`, true);
+      b.failure();
+      throw new StepFailure(`${step.dev} ${step.op}: ${e.message}`, !(e instanceof HalError && (e.code === 'E_DEVICE_UNKNOWN' || e.code === 'E_OP_UNKNOWN')));
+    }
+    this.hooks.onProgress?.(id, step.expectedMs);
+    if (!ack.ok) {
+      b.failure();
+      throw new StepFailure(`${step.dev} ${step.op} refused: ${ack.code}: ${ack.msg}`, !NOT_RETRYABLE.has(ack.code ?? ''));
+    }
+  }
+
+  private async verify(id: string, step: ActionStep): Promise<void> {
+    const b = this.breaker(step.dev);
+    const deadline = this.clock.now() + this.cfg.verify_timeout_ms;
+    let seen: unknown;
+    for (;;) {
+      try {
+        const s = await this.port.read(step.verify.dev);
+        this.hooks.onProgress?.(id, step.expectedMs);
+        seen = s.val[step.verify.field];
+        if (matches(seen, step.verify.equals, step.verify.tolerance)) {
+          b.success();
+          return;
+        }
+      } catch (err) {
+        seen = `(read failed: ${(err as Error).message})`;
+      }
+      if (this.clock.now() >= deadline) break;
+      await sleep(this.clock, 250);
+    }
+    b.failure();
+    throw new StepFailure(`read-back ${step.verify.dev}.${step.verify.field} = ${JSON.stringify(seen)}, expected ${JSON.stringify(step.verify.equals)}`, true);
+  }
+}
+
+function matches(seen: unknown, want: ParamValue, tolerance = 0): boolean {
+  if (typeof want === 'number' && typeof seen === 'number') return Math.abs(seen - want) <= tolerance;
+  return seen === want;
+}

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+
+/**
+ * The agent's configuration: one schema with types, defaults, units (in the names) and
+ * limits, validated once at start and then frozen. An invalid file fails with the field's
+ * path and what it allows.
+ */
+export const SUBSYSTEMS = ['power', 'thermal', 'adcs', 'comms', 'payload', 'obc', 'radiation'] as const;
+export type Subsystem = (typeof SUBSYSTEMS)[number];
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+const persistence = z
+  .object({ n: z.number().int().min(1), m: z.number().int().min(1) })
+  .strict()
+  .refine((p) => p.n <= p.m, { message: 'n must be <= m (n of the last m cycles)' });
+
+/**
+ * A watchpoint (cFS Limit Checker style). `field` is `device.field` (e.g. `eps.soc`,
+ * `thermal.payload`); for `stale`, `field` names a device (e.g. `thermal`).
+ */
+export const watchpointSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('limit'),
+    id: z.string().min(1),
+    field: z.string().regex(/^[a-z_]+\.[a-z_]+$/, 'device.field, e.g. eps.soc'),
+    subsystem: z.enum(SUBSYSTEMS),
+    /** Out of limits below `low` or above `high` (either may be omitted). */
+    low: z.number().optional(),
+    high: z.number().optional(),
+    severity: z.enum(SEVERITIES).default('warning'),
+    /** Back in limits only when this far inside (same unit as the field). */
+    hysteresis: z.number().min(0).default(0),
+    persistence: persistence.default({ n: 3, m: 5 }),
+  }).strict(),
+  z.object({
+    kind: z.literal('rate'),
+    id: z.string().min(1),
+    field: z.string().regex(/^[a-z_]+\.[a-z_]+$/, 'device.field, e.g. thermal.payload'),
+    subsystem: z.enum(SUBSYSTEMS),
+    /** Largest allowed |d field / dt|, field units per second. */
+    max_per_s: z.number().positive(),
+    severity: z.enum(SEVERITIES).default('warning'),
+    hysteresis: z.number().min(0).default(0),
+    persistence: persistence.default({ n: 3, m: 5 }),
+  }).strict(),
+  z.object({
+    kind: z.literal('stale'),
+    id: z.string().min(1),
+    /** A device id. */
+    field: z.string().regex(/^[a-z_]+$/, 'a device id, e.g. thermal'),
+    subsystem: z.enum(SUBSYSTEMS),
+    severity: z.enum(SEVERITIES).default('warning'),
+    persistence: persistence.default({ n: 1, m: 1 }),
+  }).strict(),
+]);
+export type Watchpoint = z.infer<typeof watchpointSchema>;
+
+export const DEFAULT_WATCHPOINTS: z.input<typeof watchpointSchema>[] = [
+  { kind: 'limit', id: 'soc_low', field: 'eps.soc', subsystem: 'power', low: 0.35, hysteresis: 0.05, severity: 'warning' },
+  { kind: 'limit', id: 'soc_critical', field: 'eps.soc', subsystem: 'power', low: 0.2, hysteresis: 0.1, severity: 'critical' },
+  { kind: 'limit', id: 'batt_v_low', field: 'eps.batt_v', subsystem: 'power', low: 6.4, hysteresis: 0.2, severity: 'critical' },
+  { kind: 'limit', id: 'batt_cold', field: 'thermal.battery', subsystem: 'thermal', low: 0, hysteresis: 3, severity: 'warning' },
+  { kind: 'limit', id: 'batt_freezing', field: 'thermal.battery', subsystem: 'thermal', low: -10, hysteresis: 5, severity: 'critical' },
+  { kind: 'limit', id: 'batt_hot', field: 'thermal.battery', subsystem: 'thermal', high: 45, hysteresis: 3, severity: 'critical' },
+  { kind: 'limit', id: 'payload_hot', field: 'thermal.payload', subsystem: 'payload', high: 50, hysteresis: 5, severity: 'warning' },
+  { kind: 'limit', id: 'payload_overheat', field: 'thermal.payload', subsystem: 'thermal', high: 65, hysteresis: 8, severity: 'critical' },
+  { kind: 'limit', id: 'obc_hot', field: 'thermal.obc', subsystem: 'obc', high: 70, hysteresis: 5, severity: 'critical' },
+  { kind: 'rate', id: 'payload_heating_fast', field: 'thermal.payload', subsystem: 'thermal', max_per_s: 0.05, severity: 'warning', persistence: { n: 5, m: 10 } },
+  { kind: 'limit', id: 'tumbling', field: 'imu.rate', subsystem: 'adcs', high: 0.1, hysteresis: 0.02, severity: 'warning' },
+  { kind: 'limit', id: 'radiation_high', field: 'rad.dose_rate', subsystem: 'radiation', high: 300, hysteresis: 50, severity: 'warning' },
+  { kind: 'stale', id: 'eps_stale', field: 'eps', subsystem: 'power', severity: 'critical', persistence: { n: 3, m: 3 } },
+  { kind: 'stale', id: 'thermal_stale', field: 'thermal', subsystem: 'thermal', severity: 'warning' },
+  { kind: 'stale', id: 'imu_stale', field: 'imu', subsystem: 'adcs', severity: 'warning' },
+];
+
+export const agentConfigSchema = z
+  .object({
+    /** Decision-loop rate, Hz. */
+    cycle_hz: z.number().min(0.1).max(100).default(10),
+    /** Per-cycle latency budget, ms; an overrun is a counted slip. */
+    budget_ms: z.number().positive().max(1000).default(20),
+    /** A sample older than this many of its device's periods is stale. */
+    stale_after_periods: z.number().min(1).default(3),
+    /** HAL request timeout, ms. */
+    request_timeout_ms: z.number().int().min(10).default(500),
+    watchpoints: z.array(watchpointSchema).default(DEFAULT_WATCHPOINTS as never),
+    modes: z
+      .object({
+        /** Overall health below this (persisting) → degraded. */
+        degraded_below: z.number().min(0).max(1).default(0.8),
+        /** Overall health below this, or any critical anomaly → safe. */
+        safe_below: z.number().min(0).max(1).default(0.4),
+        /** Cycles the condition must persist before a transition. */
+        persistence_cycles: z.number().int().min(1).default(5),
+        /** Health must stay above degraded_below this long before leaving safe, s. */
+        safe_exit_stable_s: z.number().min(0).default(60),
+        /** Minimum time in recovery before nominal, s. */
+        recovery_dwell_s: z.number().min(0).default(30),
+      })
+      .strict()
+      .default({ degraded_below: 0.8, safe_below: 0.4, persistence_cycles: 5, safe_exit_stable_s: 60, recovery_dwell_s: 30 }),
+    actions: z
+      .object({
+        /** Retries after the first attempt, with backoff 100/200/400 ms. */
+        retries: z.number().int().min(0).max(10).default(3),
+        backoff_ms: z.number().int().min(1).default(100),
+        /** A step not verified by read-back within this is a failure, ms. */
+        verify_timeout_ms: z.number().int().min(10).default(3000),
+        /** Consecutive failures that open a device's circuit breaker. */
+        breaker_failures: z.number().int().min(1).default(3),
+        /** Time an open breaker waits before a half-open probe, ms. */
+        breaker_reset_ms: z.number().int().min(10).default(30_000),
+        /** Procedure watcher: no progress for this × the expected step time → stalled. */
+        stall_factor: z.number().min(1).default(3),
+      })
+      .strict()
+      .default({ retries: 3, backoff_ms: 100, verify_timeout_ms: 3000, breaker_failures: 3, breaker_reset_ms: 30_000, stall_factor: 3 }),
+    journal: z
+      .object({
+        /** Compact when the file passes this size, bytes. */
+        max_bytes: z.number().int().min(4096).default(1_048_576),
+        /** fsync at decision and action boundaries (off only for benchmarks). */
+        fsync: z.boolean().default(true),
+      })
+      .strict()
+      .default({ max_bytes: 1_048_576, fsync: true }),
+    health: z
+      .object({
+        /** Component ping period, ms. */
+        ping_ms: z.number().int().min(10).default(1000),
+        warn_missed: z.number().int().min(1).default(2),
+        fatal_missed: z.number().int().min(1).default(5),
+      })
+      .strict()
+      .default({ ping_ms: 1000, warn_missed: 2, fatal_missed: 5 }),
+    observability: z
+      .object({
+        /** Log level for the structured JSON log. */
+        log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** Serve Prometheus text on this port (0 = off). */
+        metrics_port: z.number().int().min(0).max(65535).default(0),
+      })
+      .strict()
+      .default({ log_level: 'info', metrics_port: 0 }),
+    /** Swarm coordination over the ISL (the constellation issue). */
+    swarm: z.object({ enabled: z.boolean().default(true) }).passthrough().default({ enabled: true }),
+  })
+  .strict();
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+export type AgentConfigInput = z.input<typeof agentConfigSchema>;
