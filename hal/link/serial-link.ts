@@ -1,3 +1,5 @@
+import { read } from 'node:fs';
+import { promisify } from 'node:util';
 import { SerialPort } from 'serialport';
 import type { Clock } from '../time/clock.js';
 import { StreamLink } from './stream-link.js';
@@ -45,7 +47,8 @@ export class SerialLink extends StreamLink {
         stopBits: 1,
         rtscts: false,
         autoOpen: false,
-      });
+        binding: hangupAwareBinding,
+      } as ConstructorParameters<typeof SerialPort>[0]);
       port.open((err) => {
         if (err) {
           reject(err);
@@ -55,18 +58,11 @@ export class SerialLink extends StreamLink {
         port.on('data', (chunk: Buffer) => {
           if (this.port === port) this.receiveBytes(chunk);
         });
-        // 'close' without our asking means the device went away; errors precede it.
-        port.on('close', () => {
-          if (this.port !== port) return;
-          this.port = undefined;
-          this.transportLost('port closed');
-        });
-        port.on('error', (e: Error) => {
-          if (this.port !== port) return;
-          this.port = undefined;
-          if (port.isOpen) port.close(() => {});
-          this.transportLost(e.message);
-        });
+        // The device went away: the pending read failed (EIO, a poller error, or the end of
+        // file `readOrHangup` reports), so serialport closed the port itself and emits
+        // 'close' with a DisconnectedError. Errors may come first.
+        port.on('close', (e?: Error | null) => this.lose(port, e ? `port closed: ${e.message}` : 'port closed'));
+        port.on('error', (e: Error) => this.lose(port, e.message));
         resolve();
       });
     });
@@ -76,11 +72,17 @@ export class SerialLink extends StreamLink {
     const port = this.port;
     if (!port) return;
     port.write(bytes, (err) => {
-      if (err && this.port === port) {
-        this.port = undefined;
-        this.transportLost(`write failed: ${err.message}`);
-      }
+      if (err) this.lose(port, `write failed: ${err.message}`);
     });
+  }
+
+  /** The current port failed: let go of it (closing its fd, so a reopen of the same path is
+   *  not refused by our own exclusive lock) and go `lost`. Stale ports are ignored. */
+  private lose(port: SerialPort, reason: string): void {
+    if (this.port !== port) return;
+    this.port = undefined;
+    if (port.isOpen) port.close(() => {});
+    this.transportLost(reason);
   }
 
   protected closeTransport(): Promise<void> {
@@ -90,6 +92,67 @@ export class SerialLink extends StreamLink {
     return new Promise((resolve) => port.close(() => resolve()));
   }
 }
+
+type Binding = typeof SerialPort.binding;
+type PortBinding = Awaited<ReturnType<Binding['open']>>;
+type OpenOptions = Parameters<Binding['open']>[0];
+
+/** What the unix bindings (Linux, macOS) expose on an open port. */
+interface PolledPort {
+  fd: number | null;
+  readonly isOpen: boolean;
+  readonly openOptions: { vmin?: number };
+  readonly poller: { once(event: 'readable', fn: (err: Error | null) => void): unknown };
+  read(buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }>;
+}
+
+function isPolledPort(p: unknown): p is PolledPort {
+  const q = p as Partial<PolledPort>;
+  return typeof q.fd === 'number' && typeof q.poller?.once === 'function' && (q.openOptions?.vmin ?? 1) >= 1;
+}
+
+const fsRead = promisify(read);
+const canceled = (): Error => Object.assign(new Error('Port is not open'), { canceled: true });
+
+/**
+ * A read that reports a hung-up tty. Why this exists: when a tty's other side vanishes (the
+ * socat behind a pty exits, a USB adapter resets) Linux hangs the tty up, and from then on
+ * read() returns 0 (end of file). @serialport/bindings-cpp 13 answers a 0-byte read by reading
+ * again at once, forever: the port spins through the libuv threadpool (tens of thousands of
+ * reads a second) and never reports anything, unless the hangup happened to land while its
+ * poller was armed. Ports are opened O_NONBLOCK with VMIN=1, so "no data" is EAGAIN and 0
+ * can only mean end of file; we reject, and @serialport/stream turns any non-canceled read
+ * error into a 'close' with a DisconnectedError, which `SerialLink` takes as lost.
+ */
+export async function readOrHangup(port: PolledPort, buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> {
+  for (;;) {
+    const fd = port.fd;
+    if (!port.isOpen || fd === null) throw canceled();
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await fsRead(fd, buffer, offset, length, null));
+    } catch (err) {
+      if (!port.isOpen) throw canceled(); // closed by us while the read was in flight
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK' && code !== 'EINTR') throw err;
+      await new Promise<void>((resolve, reject) => port.poller.once('readable', (e) => (e ? reject(e) : resolve())));
+      continue;
+    }
+    if (bytesRead > 0) return { buffer, bytesRead };
+    if (!port.isOpen) throw canceled();
+    throw Object.assign(new Error('end of file: the tty hung up (its other side is gone)'), { code: 'EOF' });
+  }
+}
+
+/** The platform binding, with `readOrHangup` in place of the unix read (Windows untouched). */
+const hangupAwareBinding = {
+  list: () => SerialPort.binding.list(),
+  async open(options: OpenOptions): Promise<PortBinding> {
+    const port = await (SerialPort.binding.open as (o: OpenOptions) => Promise<PortBinding>)(options);
+    if (isPolledPort(port)) port.read = (buffer, offset, length) => readOrHangup(port, buffer, offset, length);
+    return port;
+  },
+};
 
 /** Serial ports the OS knows (needs `udevadm` on Linux: Debian package `udev`). */
 export async function listSerialPorts(): Promise<{ path: string; manufacturer?: string | undefined }[]> {
