@@ -124,9 +124,18 @@ export class SlipDecoder {
   }
 
   private drop(reason: FramingDropReason): void {
-    this.onDrop(reason, this.len);
     this.discarding = true;
     this.escaping = false;
+    this.report(reason, this.len);
+  }
+
+  /** Handlers never break the decoder: a throwing one is reported and the bytes go on. */
+  private report(reason: FramingDropReason, bytes: number): void {
+    try {
+      this.onDrop(reason, bytes);
+    } catch (err) {
+      this.onHandlerError(err);
+    }
   }
 
   private finishFrame(): void {
@@ -135,7 +144,7 @@ export class SlipDecoder {
     this.reset();
     if (discarding || len === 0) return;
     if (len < CRC_BYTES) {
-      this.onDrop('crc', len);
+      this.report('crc', len);
       return;
     }
     const bodyLen = len - CRC_BYTES;
@@ -143,7 +152,7 @@ export class SlipDecoder {
     const b = this.buf;
     const got = (b[bodyLen]! | (b[bodyLen + 1]! << 8) | (b[bodyLen + 2]! << 16) | (b[bodyLen + 3]! << 24)) >>> 0;
     if (crc32(body) !== got) {
-      this.onDrop('crc', len);
+      this.report('crc', len);
       return;
     }
     try {

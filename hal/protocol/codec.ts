@@ -32,11 +32,13 @@ const decoder = new Decoder({ useRecords: false, mapsAsObjects: true, int64AsNum
  * such top-level integers go out as BigInt (uint64). Undefined fields are left out (cbor-x
  * would write the `undefined` simple value, which a strict peer refuses).
  */
+const isBigUint = (v: unknown): boolean => typeof v === 'number' && v > UINT32_MAX && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v);
+
 function wireShape(msg: Message): object {
   let clean = true;
   for (const k in msg) {
     const v = (msg as Record<string, unknown>)[k];
-    if (v === undefined || (typeof v === 'number' && v > UINT32_MAX && Number.isInteger(v))) {
+    if (v === undefined || isBigUint(v)) {
       clean = false;
       break;
     }
@@ -46,7 +48,7 @@ function wireShape(msg: Message): object {
   for (const k in msg) {
     const v = (msg as Record<string, unknown>)[k];
     if (v === undefined) continue;
-    out[k] = typeof v === 'number' && v > UINT32_MAX && Number.isInteger(v) ? BigInt(v) : v;
+    out[k] = isBigUint(v) ? BigInt(v as number) : v;
   }
   return out;
 }
@@ -57,17 +59,29 @@ function checkOutgoing(msg: Message): void {
   if (why !== undefined) throw new FrameError('E_ENCODE_SCHEMA', `refusing to send ${String(msg.kind)}: ${why}`, { kind: msg.kind });
 }
 
-/** Message → CBOR body (a fresh copy; cbor-x reuses its output buffer). Validated first. */
-export function encodeBody(msg: Message): Uint8Array {
+/**
+ * Encodes after the kind's schema check, then runs the same plain-CBOR check a receiver runs
+ * on the bytes, so nothing a strict peer would refuse (a nested `undefined`, a bignum tag,
+ * nesting past the limit) can reach the wire. The result is a view into cbor-x's reused
+ * buffer: copy or frame it before the next encode.
+ */
+function encodeChecked(msg: Message): Uint8Array {
   checkOutgoing(msg);
-  return encoder.encode(wireShape(msg)).slice();
+  const body = encoder.encode(wireShape(msg));
+  const plain = checkPlainCbor(body);
+  if (!plain.ok) throw new FrameError('E_ENCODE_SCHEMA', `refusing to send ${String(msg.kind)}: not plain CBOR: ${plain.why}`, { kind: msg.kind });
+  return body;
 }
 
-/** Message → complete SLIP frame (END … END), validated first. */
+/** Message → CBOR body (a fresh copy). */
+export function encodeBody(msg: Message): Uint8Array {
+  return encodeChecked(msg).slice();
+}
+
+/** Message → complete SLIP frame (END … END). */
 export function encodeMessageFrame(msg: Message): Buffer {
-  checkOutgoing(msg);
   // encodeFrame copies the body before the encoder's buffer can be reused.
-  return encodeFrame(encoder.encode(wireShape(msg)));
+  return encodeFrame(encodeChecked(msg));
 }
 
 /** Encodes any value with the wire configuration, unvalidated (tests, tools). */

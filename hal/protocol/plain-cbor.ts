@@ -68,8 +68,12 @@ export function checkPlainCbor(b: Uint8Array, maxDepth = MAX_NESTING): PlainChec
       case 1:
         break;
       case 2:
+        if (arg > n - p) return bad('declared length past the end of the frame');
+        p += arg;
+        break;
       case 3:
         if (arg > n - p) return bad('declared length past the end of the frame');
+        if (!validUtf8(b, p, p + arg)) return bad('text string is not valid UTF-8');
         p += arg;
         break;
       case 4:
@@ -96,4 +100,38 @@ export function checkPlainCbor(b: Uint8Array, maxDepth = MAX_NESTING): PlainChec
   }
   if (p !== n) return bad('trailing bytes after the body');
   return OK;
+}
+
+/** RFC 3629 UTF-8 (no overlongs, no surrogates, ≤ U+10FFFF). ASCII runs take the fast path. */
+function validUtf8(b: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  while (i < end) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    if (c >= 0xc2 && c <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else return false;
+    if (i + need >= end) return false; // the sequence runs past the string
+    let cp = c & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const cc = b[i + k]!;
+      if ((cc & 0xc0) !== 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += need + 1;
+  }
+  return true;
 }

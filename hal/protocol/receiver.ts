@@ -53,15 +53,23 @@ export class FrameReceiver {
     const r = decodeBody(body);
     if (r.ok) {
       this.delivered++;
-      this.h.onMessage(r.msg);
+      this.guard(() => this.h.onMessage(r.msg));
       return;
     }
     this.drop(r.reason, r.why);
-    this.h.onRefused?.(r);
+    this.guard(() => this.h.onRefused?.(r));
   }
 
   private drop(reason: DropReason, detail: string): void {
     this.drops[reason]++;
-    this.h.onDrop?.(reason, detail);
+    this.guard(() => this.h.onDrop?.(reason, detail));
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      (this.h.onHandlerError ?? (() => {}))(err);
+    }
   }
 }
