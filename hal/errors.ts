@@ -20,7 +20,7 @@ export const ERROR_CODES = {
   E_DEVICE_UNKNOWN: 'the device is not in the hardware hello device table',
   E_OP_UNKNOWN: 'the device does not offer that op',
   E_REMOTE_REFUSED: 'the peer answered the request with an error frame',
-  E_CLOCK_PAST: 'a timer was scheduled before the clock\u2019s current time',
+  E_CLOCK_PAST: 'a virtual clock was asked to run back in time',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

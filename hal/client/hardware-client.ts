@@ -84,7 +84,8 @@ export class HardwareClient extends Emitter<HardwareClientEvents> {
         sendHello: () => {
           this.endpoint.send({ kind: 'hello', role: 'fc', sw: this.sw });
         },
-        failPending: () => this.failAll(new HalError('E_LINK_DOWN', 'link down before the answer came')),
+        failPending: () =>
+          this.failAll(this.link.state === 'closed' ? new HalError('E_LINK_CLOSED', 'link closed before the answer came') : new HalError('E_LINK_DOWN', 'link down before the answer came')),
         handshakeTimedOut: () =>
           this.emit('error', new TimeoutError('E_HANDSHAKE_TIMEOUT', `no hello from the hardware on ${this.link.name}; sending hello again`)),
       },

@@ -1,5 +1,5 @@
 import { Decoder, Encoder } from 'cbor-x';
-import { encodeFrame } from '../framing/slip.js';
+import { CRC_BYTES, DEFAULT_MAX_PAYLOAD, encodeFrame } from '../framing/slip.js';
 import { FrameError } from '../errors.js';
 import { checkPlainCbor } from './plain-cbor.js';
 import { KINDS, type Message } from './messages.js';
@@ -70,6 +70,9 @@ function encodeChecked(msg: Message): Uint8Array {
   const body = encoder.encode(wireShape(msg));
   const plain = checkPlainCbor(body);
   if (!plain.ok) throw new FrameError('E_ENCODE_SCHEMA', `refusing to send ${String(msg.kind)}: not plain CBOR: ${plain.why}`, { kind: msg.kind });
+  if (body.length > DEFAULT_MAX_PAYLOAD - CRC_BYTES) {
+    throw new FrameError('E_FRAME_OVERSIZE', `refusing to send ${String(msg.kind)}: body ${body.length} bytes > ${DEFAULT_MAX_PAYLOAD - CRC_BYTES}`, { kind: msg.kind });
+  }
   return body;
 }
 

@@ -42,7 +42,10 @@ export function every(
   opts: PeriodicOptions = {},
 ): Periodic {
   if (!(periodMs > 0)) throw new RangeError(`period must be > 0 ms, got ${periodMs}`);
-  let next = opts.startAt ?? clock.now() + periodMs;
+  // Deadline k is start + k·period, computed afresh each time so rounding never accumulates.
+  const start = opts.startAt ?? clock.now() + periodMs;
+  let k = 0;
+  let next = start;
   let timer: Timer | undefined;
   let stopped = false;
   let skipped = 0;
@@ -50,11 +53,13 @@ export function every(
     if (stopped) return;
     const now = clock.now();
     const deadline = next;
-    next += periodMs;
+    k++;
+    next = start + k * periodMs;
     if (now >= next) {
       const behind = Math.floor((now - next) / periodMs) + 1;
       skipped += behind;
-      next += behind * periodMs;
+      k += behind;
+      next = start + k * periodMs;
     }
     timer = clock.setTimerAt(next, fire);
     tick(deadline, now - deadline);

@@ -1,4 +1,5 @@
 import type { Clock, Timer } from './clock.js';
+import { HalError } from '../errors.js';
 
 interface Entry {
   at: number;
@@ -57,7 +58,7 @@ export class VirtualClock implements Clock {
 
   /** Run every event due at or before `t`, then set the time to `t`. Returns events run. */
   runUntil(t: number): number {
-    if (t < this.t) throw new RangeError(`cannot run back in time: now ${this.t}, asked ${t}`);
+    if (t < this.t) throw new HalError('E_CLOCK_PAST', `cannot run back in time: now ${this.t} ms, asked ${t} ms`);
     let ran = 0;
     let sameInstant = 0;
     let lastAt = this.t;
@@ -83,11 +84,13 @@ export class VirtualClock implements Clock {
     return this.runUntil(this.t + ms);
   }
 
-  /** Run the next due event (jumping time to it). False when nothing is scheduled. */
+  /** Run exactly the next event (jumping time to it). False when nothing is scheduled. */
   runNext(): boolean {
-    const at = this.nextAt();
-    if (at === undefined) return false;
-    this.runUntil(at);
+    this.dropCancelledHead();
+    const head = this.pop();
+    if (!head) return false;
+    this.t = head.at;
+    head.fn();
     return true;
   }
 
