@@ -1,11 +1,11 @@
-import type { Watchpoint } from '../config/schema.js';
 import type { TelemetrySnapshot } from '../telemetry/types.js';
 import { limitDetail, rateDetail, staleDetail } from './format.js';
 import { scoreHealth, type HealthScore } from './health.js';
 import type { Anomaly, Assessment, AssessorOptions } from './types.js';
-import { compileWatchpoints, RAISE, type DeviceGroup, type Transition, type Trip } from './watchpoint.js';
+import { compileWatchpoints, RAISE, type DeviceGroup, type Transition, type Trip, type WatchpointInput } from './watchpoint.js';
 
 export type { Anomaly, Assessment, AssessorOptions } from './types.js';
+export type { WatchpointInput } from './watchpoint.js';
 
 /**
  * A new sample of a device must be at least this much later than the last one evaluated, ms.
@@ -35,8 +35,11 @@ export class Assessor {
   private raisedTrips: Trip[] | null = null;
   private clearedTrips: Trip[] | null = null;
 
-  /** `watchpoints` as validated by the config schema. Throws ConfigError on an unusable table. */
-  constructor(watchpoints: readonly Watchpoint[], options: AssessorOptions = {}) {
+  /**
+   * `watchpoints`: the config's table (`Watchpoint[]`; raw entries are accepted and parsed).
+   * Throws ConfigError on an unusable table.
+   */
+  constructor(watchpoints: readonly WatchpointInput[], options: AssessorOptions = {}) {
     const c = compileWatchpoints(watchpoints, options.units);
     this.devices = c.devices;
     this.trips = c.trips;
@@ -54,7 +57,8 @@ export class Assessor {
     const devices = this.devices;
     for (let d = 0; d < devices.length; d++) {
       const g = devices[d]!;
-      const flag = staleMap[g.dev];
+      const flagRaw = staleMap[g.dev];
+      const flag = flagRaw === true || flagRaw === false ? flagRaw : undefined; // only a boolean counts
 
       // stale: every cycle the device is listed; raise after n of m stale cycles, clear on the first fresh one.
       const staleTrips = g.stale;
@@ -73,7 +77,8 @@ export class Assessor {
         g.gap = true;
         continue;
       }
-      const age = ageMs[g.dev];
+      const ageRaw = ageMs[g.dev];
+      const age = typeof ageRaw === 'number' ? ageRaw : undefined;
       let sampleAt: number;
       const ageKnown = age !== undefined;
       if (age === undefined) {

@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/load.js';
-import type { Severity, Subsystem, Watchpoint } from '../config/schema.js';
+import type { z } from 'zod';
+import { watchpointSchema, type Severity, type Subsystem } from '../config/schema.js';
 import { BUILTIN_UNITS } from './format.js';
 import { SEVERITY_RANK, SUBSYSTEM_INDEX } from './health.js';
 import type { Anomaly } from './types.js';
@@ -135,8 +136,24 @@ export function compareTrips(a: Trip, b: Trip): number {
   return b.sevRank - a.sevRank || cmpStr(a.id, b.id) || cmpStr(a.signature, b.signature);
 }
 
-/** Compiles a validated watchpoint table. Throws ConfigError on a table that cannot work. */
-export function compileWatchpoints(watchpoints: readonly Watchpoint[], units: Readonly<Record<string, string>> = {}): Compiled {
+/**
+ * A clear threshold rounded to 12 significant digits, so the margin a person wrote is the
+ * margin applied: 6.4 + 0.2 is 6.6, not 6.6000000000000005 (which 6.6 would never reach).
+ */
+export function tidy(x: number): number {
+  return Number(x.toPrecision(12));
+}
+
+/** A watchpoint as written (defaults not yet filled) or as parsed: both are accepted. */
+export type WatchpointInput = z.input<typeof watchpointSchema>;
+
+/**
+ * Compiles a watchpoint table. Each entry goes through `watchpointSchema` again (cheap, once):
+ * that fills defaults the caller's value may lack (zod 4 does not parse a `.default()` value,
+ * so `agentConfigSchema.parse({})` hands out DEFAULT_WATCHPOINTS unparsed) and rejects what the
+ * type promised but the value breaks. Throws ConfigError naming each bad field.
+ */
+export function compileWatchpoints(input: readonly WatchpointInput[], units: Readonly<Record<string, string>> = {}): Compiled {
   const issues: string[] = [];
   const seen = new Set<string>();
   const devices: DeviceGroup[] = [];
@@ -148,8 +165,14 @@ export function compileWatchpoints(watchpoints: readonly Watchpoint[], units: Re
   };
   const unitOf = (key: string): string => units[key] ?? BUILTIN_UNITS[key] ?? '';
 
-  watchpoints.forEach((wp, i) => {
+  input.forEach((raw, i) => {
     const where = `watchpoints.${i}`;
+    const parsed = watchpointSchema.safeParse(raw);
+    if (!parsed.success) {
+      for (const is of parsed.error.issues) issues.push(`${[where, ...is.path].join('.')}: ${is.message}`);
+      return;
+    }
+    const wp = parsed.data;
     if (seen.has(wp.id)) issues.push(`${where}.id: duplicate watchpoint id "${wp.id}"; ids must be unique`);
     seen.add(wp.id);
     const { n, m } = wp.persistence;
@@ -179,7 +202,7 @@ export function compileWatchpoints(watchpoints: readonly Watchpoint[], units: Re
       const low = wp.low === undefined ? null : new Trip(wp.id, 'low', wp.subsystem, wp.severity, n, m, n, wp.field, wp.low, unit);
       const high = wp.high === undefined ? null : new Trip(wp.id, 'high', wp.subsystem, wp.severity, n, m, n, wp.field, wp.high, unit);
       device(dev).field(wp.field).limits.push(
-        new LimitCheck(low, wp.low ?? 0, (wp.low ?? 0) + h, high, wp.high ?? 0, (wp.high ?? 0) - h),
+        new LimitCheck(low, wp.low ?? 0, tidy((wp.low ?? 0) + h), high, wp.high ?? 0, tidy((wp.high ?? 0) - h)),
       );
       if (low) trips.push(low);
       if (high) trips.push(high);
@@ -190,7 +213,7 @@ export function compileWatchpoints(watchpoints: readonly Watchpoint[], units: Re
       return;
     }
     const t = new Trip(wp.id, 'rate', wp.subsystem, wp.severity, n, m, n, wp.field, wp.max_per_s, unit);
-    device(dev).field(wp.field).rates.push(new RateCheck(t, wp.max_per_s, wp.max_per_s - h));
+    device(dev).field(wp.field).rates.push(new RateCheck(t, wp.max_per_s, tidy(wp.max_per_s - h)));
     trips.push(t);
   });
   if (issues.length > 0) throw new ConfigError('watchpoints', issues);

@@ -84,7 +84,23 @@ export const agentConfigSchema = z
     stale_after_periods: z.number().min(1).default(3),
     /** HAL request timeout, ms. */
     request_timeout_ms: z.number().int().min(10).default(500),
-    watchpoints: z.array(watchpointSchema).default(DEFAULT_WATCHPOINTS as never),
+    // prefault, not default: zod 4 returns a default unparsed, and the defaults' own defaults must fill in.
+    watchpoints: z
+      .array(watchpointSchema)
+      .superRefine((wps, ctx) => {
+        const seen = new Set<string>();
+        wps.forEach((w, i) => {
+          if (seen.has(w.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate watchpoint id ${w.id}` });
+          seen.add(w.id);
+          if (w.kind === 'limit' && w.low === undefined && w.high === undefined) {
+            ctx.addIssue({ code: 'custom', path: [i], message: 'a limit watchpoint needs low, high or both' });
+          }
+          if (w.kind === 'rate' && w.hysteresis >= w.max_per_s) {
+            ctx.addIssue({ code: 'custom', path: [i, 'hysteresis'], message: `must be below max_per_s (${w.max_per_s}) or it could never clear` });
+          }
+        });
+      })
+      .prefault(DEFAULT_WATCHPOINTS),
     modes: z
       .object({
         /** Overall health below this (persisting) → degraded. */
