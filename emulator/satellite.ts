@@ -50,6 +50,9 @@ export class EmulatedSatellite {
     this.worldRng = createRng(deriveSeed(opts.seed, opts.index));
     this.sensorRng = createRng(deriveSeed(opts.seed, 10_000 + opts.index));
     this.state = createWorld({ seed: deriveSeed(opts.seed, 20_000 + opts.index), ...opts.world });
+    // The devices read fault flags (a welded heater relay) through the inputs; keep them
+    // pointing at the live fault state from the start, not only after the first world step.
+    this.inputs.faults = this.worldFaults;
     const radio = opts.radio;
     const host: DeviceHost = {
       world: () => this.state,
@@ -138,7 +141,8 @@ export class EmulatedSatellite {
 
   private peers(): number {
     const radio = this.opts.radio;
-    if (!radio || !this.powered) return 0;
+    // A radio that is out hears no one, whatever the last neighbour count was.
+    if (!radio || !this.powered || radio.isOut(this.id)) return 0;
     const now = this.clock.now();
     // Neighbour geometry changes slowly; recompute at most every 5 s.
     if (now - this.peersCache.atMs >= 5000) this.peersCache = { atMs: now, n: radio.neighbours(this.id).length };

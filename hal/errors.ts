@@ -21,6 +21,20 @@ export const ERROR_CODES = {
   E_OP_UNKNOWN: 'the device does not offer that op',
   E_REMOTE_REFUSED: 'the peer answered the request with an error frame',
   E_CLOCK_PAST: 'a virtual clock was asked to run back in time',
+
+  // Raised above the HAL (the one registry serves the whole repository).
+  E_CONFIG_INVALID: 'the agent configuration failed validation; each issue names the field and what it allows',
+  E_SCENARIO_INVALID: 'a scenario file failed to parse or validate; each issue names the field and what it allows',
+  E_SOCAT_MISSING: 'socat is not on PATH; serving satellites on pseudo-terminals needs it (apt-get install -y socat)',
+  E_SERVE_FAILED: 'the emulator could not start serving (pty directory in use, socat failed, a serial port would not open)',
+  E_JOURNAL_IO: 'a journal file operation (open, read, write, fdatasync, rename, truncate) failed; after a failed fdatasync the journal refuses further writes until reopened',
+  E_JOURNAL_FORMAT: 'the file is not a journal (bad magic or a header too short to be one); it was not read or modified',
+  E_JOURNAL_VERSION: 'the file is a journal of a format version this build does not read; it was not read or modified',
+  E_JOURNAL_RECORD: 'a record (appended or from snapshot()) is not a plain object with a text `type` that encodes as plain CBOR; nothing was written',
+  E_JOURNAL_TOO_LARGE: 'one record is larger than the journal\u2019s max_bytes; nothing was written',
+  E_JOURNAL_COMPACT: 'compaction failed because snapshot() threw; the file is unchanged and the record was not written',
+  E_JOURNAL_OPTIONS: 'Journal.open was given invalid options (maxBytes too small or not an integer, snapshot not a function, fsync not a boolean)',
+  E_JOURNAL_CLOSED: 'the journal was used after close()',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

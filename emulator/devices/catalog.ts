@@ -61,7 +61,10 @@ export const DEVICE_SPECS: readonly DeviceSpec[] = [
   },
   {
     id: 'heater', type: 'actuator', rateHz: 0.5, fields: { on: 'bool' }, noise: 0, latencyMs: 5,
-    read: (h) => ({ on: h.world().power.heaterActive }),
+    // The relay as commanded (or welded on by `heater_stuck_on`) and not shed at the EPS: the
+    // same rule the power model applies at the next world step, so a read-back right after a
+    // command already shows it (reading `power.heaterActive` lagged by up to one world step).
+    read: (h) => ({ on: (h.inputs.heaterOn || h.inputs.faults?.heaterStuckOn === true) && !h.inputs.shed?.heater }),
     ops: {
       set: (h, args) => {
         const on = arg.bool(args, 'on');

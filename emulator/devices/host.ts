@@ -63,9 +63,9 @@ export const arg = {
   },
   oneOf<T extends string>(args: ValueMap, name: string, allowed: readonly T[]): T | Refusal {
     const v = args[name];
-    return typeof v === 'string' && (allowed as readonly string[]).includes(v)
-      ? (v as T)
-      : { ok: false, code: 'range', msg: `args.${name} must be one of ${allowed.join(', ')}` };
+    // A missing or non-text value is a wrong type (`schema`); unknown text is out of range.
+    if (typeof v !== 'string') return { ok: false, code: 'schema', msg: `args.${name} must be text, one of ${allowed.join(', ')}` };
+    return (allowed as readonly string[]).includes(v) ? (v as T) : { ok: false, code: 'range', msg: `args.${name} must be one of ${allowed.join(', ')}` };
   },
 };
 

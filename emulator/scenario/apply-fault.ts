@@ -11,6 +11,25 @@ export interface FaultTargets {
 
 const num = (v: unknown, dflt: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : dflt);
 
+/**
+ * Per radio network: its configured loss probability and the `isl_loss` faults active on it,
+ * so that when the last one ends the scenario's own loss rate returns (not zero).
+ */
+const islLoss = new WeakMap<RadioNetwork, { base: number; active: FaultSpec[] }>();
+
+function setIslLoss(radio: RadioNetwork, f: FaultSpec, active: boolean): void {
+  let s = islLoss.get(radio);
+  if (!s) {
+    s = { base: radio.cfg.lossProbability, active: [] };
+    islLoss.set(radio, s);
+  }
+  s.active = s.active.filter((x) => x !== f);
+  if (active) s.active.push(f);
+  const top = s.active[s.active.length - 1];
+  radio.cfg.lossProbability = top ? num(top.params.probability, 0) : s.base;
+  if (!top) islLoss.delete(radio);
+}
+
 /** Switches one fault of the timeline on or off. */
 export async function applyFault(f: FaultSpec, active: boolean, t: FaultTargets): Promise<void> {
   const p = f.params;
@@ -49,7 +68,11 @@ export async function applyFault(f: FaultSpec, active: boolean, t: FaultTargets)
         break;
       case 'thermal_runaway': {
         const node = (typeof p.node === 'string' ? p.node : 'payload') as ThermalNode;
-        sat.worldFaults.extraHeatW = active ? { ...sat.worldFaults.extraHeatW, [node]: num(p.watts, 20) } : {};
+        // Only this node's extra heat: another node's runaway may still be going on.
+        const heat = { ...sat.worldFaults.extraHeatW };
+        if (active) heat[node] = num(p.watts, 20);
+        else delete heat[node];
+        sat.worldFaults.extraHeatW = heat;
         break;
       }
       case 'radio_outage':
@@ -68,5 +91,5 @@ export async function applyFault(f: FaultSpec, active: boolean, t: FaultTargets)
     if (active) t.radio.partition(p.groups as string[][]);
     else t.radio.heal();
   }
-  if (f.fault === 'isl_loss') t.radio.cfg.lossProbability = active ? num(p.probability, 0) : 0;
+  if (f.fault === 'isl_loss') setIslLoss(t.radio, f, active);
 }

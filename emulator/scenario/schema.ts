@@ -101,8 +101,16 @@ export const scenarioSchema = z
   .superRefine((s, ctx) => {
     const ids = new Set(satIds(s.constellation.count, s.constellation.id_prefix));
     s.faults.forEach((f, i) => {
+      const has = `this scenario has ${[...ids].slice(0, 3).join(', ')}${ids.size > 3 ? ', …' : ''}`;
       if (f.sat && f.sat !== '*' && f.sat !== 'leader' && !ids.has(f.sat)) {
-        ctx.addIssue({ code: 'custom', path: ['faults', i, 'sat'], message: `no satellite ${f.sat} (this scenario has ${[...ids].slice(0, 3).join(', ')}${ids.size > 3 ? ', …' : ''})` });
+        ctx.addIssue({ code: 'custom', path: ['faults', i, 'sat'], message: `no satellite ${f.sat} (${has})` });
+      }
+      // A partition naming a satellite that does not exist would silently split nothing.
+      if (f.fault === 'partition' && Array.isArray(f.params.groups)) {
+        const unknown = (f.params.groups as unknown[]).flat().filter((x) => typeof x === 'string' && !ids.has(x));
+        if (unknown.length > 0) {
+          ctx.addIssue({ code: 'custom', path: ['faults', i, 'params', 'groups'], message: `no satellite ${unknown.join(', ')} (${has})` });
+        }
       }
     });
   });

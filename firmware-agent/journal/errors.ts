@@ -1,17 +1,19 @@
+import { ERROR_CODES } from '../../hal/errors.js';
+
 /**
- * The journal's error codes. Stable: logs, metrics, tests and docs name the same thing; a
- * retired code is never reused. They are to be merged into the central registry
- * (`hal/errors.ts`, `docs/errors.md`) by whoever owns it; until then this is their one home.
+ * The journal's error codes: its slice of the central registry (`hal/errors.ts`,
+ * `docs/errors.md`). Stable: logs, metrics, tests and docs name the same thing; a retired
+ * code is never reused.
  */
 export const JOURNAL_ERROR_CODES = {
-  E_JOURNAL_IO: 'a journal file operation (open, read, write, fdatasync, rename, truncate) failed; after a failed fdatasync the journal refuses further writes until reopened',
-  E_JOURNAL_FORMAT: 'the file is not a journal (bad magic or a header too short to be one); it was not read or modified',
-  E_JOURNAL_VERSION: 'the file is a journal of a format version this build does not read; it was not read or modified',
-  E_JOURNAL_RECORD: 'a record (appended or from snapshot()) is not a plain object with a text `type` that encodes as plain CBOR; nothing was written',
-  E_JOURNAL_TOO_LARGE: 'one record is larger than the journal\u2019s max_bytes; nothing was written',
-  E_JOURNAL_COMPACT: 'compaction failed because snapshot() threw; the file is unchanged and the record was not written',
-  E_JOURNAL_OPTIONS: 'Journal.open was given invalid options (maxBytes too small or not an integer, snapshot not a function, fsync not a boolean)',
-  E_JOURNAL_CLOSED: 'the journal was used after close()',
+  E_JOURNAL_IO: ERROR_CODES.E_JOURNAL_IO,
+  E_JOURNAL_FORMAT: ERROR_CODES.E_JOURNAL_FORMAT,
+  E_JOURNAL_VERSION: ERROR_CODES.E_JOURNAL_VERSION,
+  E_JOURNAL_RECORD: ERROR_CODES.E_JOURNAL_RECORD,
+  E_JOURNAL_TOO_LARGE: ERROR_CODES.E_JOURNAL_TOO_LARGE,
+  E_JOURNAL_COMPACT: ERROR_CODES.E_JOURNAL_COMPACT,
+  E_JOURNAL_OPTIONS: ERROR_CODES.E_JOURNAL_OPTIONS,
+  E_JOURNAL_CLOSED: ERROR_CODES.E_JOURNAL_CLOSED,
 } as const;
 
 export type JournalErrorCode = keyof typeof JOURNAL_ERROR_CODES;

@@ -60,17 +60,33 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** A UTF-16 surrogate with no partner (with the `u` flag, paired surrogates are one code point). */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+function checkText(s: string, where: string): void {
+  if (LONE_SURROGATE.test(s)) {
+    // Such a string has no UTF-8 form: cbor-x writes short ones as invalid UTF-8 (which
+    // replay would refuse) and long ones with U+FFFD in its place (a silent change).
+    throw new JournalError('E_JOURNAL_RECORD', `${where} holds a lone UTF-16 surrogate (not valid Unicode text)`);
+  }
+}
+
 /**
- * Drops properties whose value is `undefined` (as JSON does), at any depth, copying only what
- * changes. cbor-x would write the `undefined` simple value, which the plain-CBOR check (and so
- * replay) refuses; optional fields left undefined are too common in TypeScript to refuse.
+ * Prepares a value for encoding, copying only what changes: drops properties whose value is
+ * `undefined` (as JSON does), at any depth, and refuses text with lone surrogates. cbor-x
+ * would write the `undefined` simple value, which the plain-CBOR check (and so replay)
+ * refuses; optional fields left undefined are too common in TypeScript to refuse.
  */
-function dropUndefined(v: unknown, depth: number): unknown {
+function prepare(v: unknown, depth: number): unknown {
+  if (typeof v === 'string') {
+    checkText(v, 'a text value');
+    return v;
+  }
   if (v === null || typeof v !== 'object' || depth > MAX_NESTING + 1) return v;
   if (Array.isArray(v)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < v.length; i++) {
-      const c = dropUndefined(v[i], depth + 1);
+      const c = prepare(v[i], depth + 1);
       if (c !== v[i]) (out ??= v.slice())[i] = c;
     }
     return out ?? v;
@@ -78,13 +94,14 @@ function dropUndefined(v: unknown, depth: number): unknown {
   if (!isPlainObject(v)) return v;
   let out: Record<string, unknown> | undefined;
   for (const k of Object.keys(v)) {
+    checkText(k, 'a key');
     const x = v[k];
     if (x === undefined) {
       out ??= { ...v };
       delete out[k];
       continue;
     }
-    const c = dropUndefined(x, depth + 1);
+    const c = prepare(x, depth + 1);
     if (c !== x) (out ??= { ...v })[k] = c;
   }
   return out ?? v;
@@ -94,7 +111,7 @@ function dropUndefined(v: unknown, depth: number): unknown {
  * One record → its complete on-disk frame. Refuses (E_JOURNAL_RECORD) anything replay would
  * not read back as the same plain object: not a plain object, no text `type`, or a value that
  * does not encode as plain CBOR (Date, Map with non-text keys, undefined in an array, BigInt
- * beyond 64 bits, nesting deeper than MAX_NESTING, cycles).
+ * beyond 64 bits, nesting deeper than MAX_NESTING, cycles, text with lone surrogates).
  */
 export function encodeRecord(record: unknown): Buffer {
   if (!isPlainObject(record)) throw new JournalError('E_JOURNAL_RECORD', 'a journal record must be a plain object');
@@ -102,9 +119,10 @@ export function encodeRecord(record: unknown): Buffer {
   if (typeof type !== 'string' || type.length === 0) {
     throw new JournalError('E_JOURNAL_RECORD', 'a journal record needs a non-empty text `type`', { type: typeof type });
   }
+  const value = prepare(record, 0);
   let body: Uint8Array;
   try {
-    body = encodePlain(dropUndefined(record, 0));
+    body = encodePlain(value);
   } catch (err) {
     throw new JournalError('E_JOURNAL_RECORD', `record of type ${type} does not encode as CBOR: ${(err as Error).message}`, { type }, { cause: err });
   }

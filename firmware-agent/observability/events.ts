@@ -2,8 +2,9 @@
  * The one registry of log event codes. Every structured log line the agent writes carries
  * one of these as `code`, so the ground, tests and metrics name the same thing. Codes are
  * stable UPPER_SNAKE_CASE; a retired code is never reused. A test greps `firmware-agent/`
- * for `.event('X'`, `.warn('X'`, `.error('X'` and `.debug('X'` and fails on any code not
- * listed here: add the code here in the same change that first logs it.
+ * for logger calls whose first argument is a literal code (`.event(`, `.warn(`, `.error(`,
+ * `.debug(`) and fails on any code not listed here: add the code here in the same change
+ * that first logs it.
  */
 export const EVENT_CODES = {
   // lifecycle

@@ -30,7 +30,7 @@ export interface FamilyDef {
 
 export type Catalogue = Readonly<Record<string, FamilyDef>>;
 
-/** Phases of one decision cycle, in order; `total` is the whole cycle. */
+/** Phases of one decision cycle, in order (kept equal to `PHASES` in cycle/cycle-runner.ts by a test). */
 export const CYCLE_PHASES = ['sample', 'assess', 'decide', 'arbitrate', 'act'] as const;
 export type CyclePhase = (typeof CYCLE_PHASES)[number];
 export const CYCLE_PHASES_AND_TOTAL = [...CYCLE_PHASES, 'total'] as const;
@@ -59,7 +59,7 @@ export const METRIC_FAMILIES = {
   },
   cycle_slips: {
     type: 'counter', unit: 'count', label: 'phase', values: CYCLE_PHASES,
-    help: 'Cycles that overran budget_ms, by the phase running when the budget ran out.',
+    help: 'Cycles that overran budget_ms, by the phase blamed (the one that ran longest).',
   },
   cycle_deadlines_skipped: {
     type: 'counter', unit: 'count',

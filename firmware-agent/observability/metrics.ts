@@ -1,7 +1,7 @@
 import hdr from 'hdr-histogram-js';
 import type { ClientStats } from '../../hal/client/hardware-client.js';
 import { DROP_REASONS, type DropCounts } from '../../hal/protocol/receiver.js';
-import { METRIC_FAMILIES, type AgentCatalogue, type Catalogue, type FamilyDef, type MetricType } from './families.js';
+import { CYCLE_PHASES, METRIC_FAMILIES, type AgentCatalogue, type Catalogue, type CyclePhase, type FamilyDef, type MetricType } from './families.js';
 
 export * from './families.js';
 
@@ -59,7 +59,7 @@ type Hdr = ReturnType<typeof hdr.build>;
 /**
  * A latency distribution backed by a pure-JS HdrHistogram (fixed size, no auto-resize).
  * Values are integers in the family's unit: they are rounded, negatives and NaN record as
- * 0, values above the family's `highest` as `highest`. `min`, `max` and `sum` are exact;
+ * 0, values above the family's `highest` as `highest`. `min`, `max` and `sum` of those are exact;
  * percentiles are within the histogram's precision (2 significant digits: ≤ 1 %).
  */
 export class Histogram {
@@ -150,14 +150,14 @@ type SeriesOf<T extends MetricType> = T extends 'counter' ? Counter : T extends 
 // ---------------------------------------------------------------------------------------
 // Typing: names by type, label argument by family
 
-type NamesOf<C extends Catalogue, T extends MetricType> = { [K in keyof C & string]: C[K]['type'] extends T ? K : never }[keyof C & string];
+type NamesOf<C extends Catalogue, T extends MetricType> = { [K in keyof C & string]: T extends C[K]['type'] ? K : never }[keyof C & string];
 type LabelValue<D> = D extends { readonly values: readonly (infer V extends string)[] }
   ? D extends { readonly open: true }
     ? V | (string & {})
     : V
   : string;
-/** `[value]` for a labelled family, `[]` for an unlabelled one. */
-export type LabelArgs<D> = D extends { readonly label: string } ? [labelValue: LabelValue<D>] : [];
+/** `[value]` for a labelled family, `[]` for an unlabelled one, `[value?]` for an untyped (wide) catalogue. */
+export type LabelArgs<D> = FamilyDef extends D ? [labelValue?: string] : D extends { readonly label: string } ? [labelValue: LabelValue<D>] : [];
 
 // ---------------------------------------------------------------------------------------
 // The registry
@@ -165,7 +165,7 @@ export type LabelArgs<D> = D extends { readonly label: string } ? [labelValue: L
 export interface MetricsOptions<C extends Catalogue> {
   /** Default: the agent's METRIC_FAMILIES. */
   catalogue?: C;
-  /** Series an open family may grow to; later new values share the series `other`. Default 32. */
+  /** Undeclared label values an open family may add; later ones share the series `other`. Default 32. */
   maxSeriesPerFamily?: number;
   /** HdrHistogram precision: 2 (≤ 1 %, ~11 KB per series) or 3 (≤ 0.1 %, ~70 KB). Default 2. */
   histogramDigits?: 1 | 2 | 3;
@@ -226,15 +226,15 @@ export class Metrics<C extends Catalogue = AgentCatalogue> {
   }
 
   counter<N extends NamesOf<C, 'counter'>>(name: N, ...label: LabelArgs<C[N]>): Counter {
-    return this.get(name, 'counter', label[0]);
+    return this.get(name, 'counter', (label as readonly string[])[0]);
   }
 
   gauge<N extends NamesOf<C, 'gauge'>>(name: N, ...label: LabelArgs<C[N]>): Gauge {
-    return this.get(name, 'gauge', label[0]);
+    return this.get(name, 'gauge', (label as readonly string[])[0]);
   }
 
   histogram<N extends NamesOf<C, 'histogram'>>(name: N, ...label: LabelArgs<C[N]>): Histogram {
-    return this.get(name, 'histogram', label[0]);
+    return this.get(name, 'histogram', (label as readonly string[])[0]);
   }
 
   /** Every family with its series, in catalogue order. */
@@ -278,7 +278,7 @@ export class Metrics<C extends Catalogue = AgentCatalogue> {
     if (!open) {
       throw new Error(`metrics: ${name}{${label}} takes ${(fam.def.values ?? []).join(', ')}; got "${labelValue}"`);
     }
-    if (fam.series.length >= this.maxSeries) {
+    if (fam.series.length - (fam.def.values?.length ?? 0) >= this.maxSeries) {
       return (fam.byLabel.get(OVERFLOW_LABEL) ?? this.create(fam, OVERFLOW_LABEL)) as SeriesOf<T>;
     }
     return this.create(fam, labelValue) as SeriesOf<T>;
@@ -315,10 +315,10 @@ function checkFamily(name: string, def: FamilyDef): void {
 // Glue for cumulative sources
 
 /**
- * Binds the HAL's cumulative counts (the receiver's `drops`, the client's `stats`) to the
+ * Binds the HAL's cumulative counts (a receiver's `drops`, a client's `stats`) to the
  * registry's counters. Call the returned function once a cycle: it adds what grew since the
- * last call (a source that restarted from 0, e.g. a new client, counts from its new value)
- * and allocates nothing.
+ * last call and allocates nothing. A new source object (a new client or receiver after a
+ * restart) counts from 0 again, and so does a source whose counts went down.
  */
 export function halCounterSync(metrics: Metrics<AgentCatalogue>): (src: { drops?: Readonly<DropCounts>; stats?: Readonly<ClientStats> }) => void {
   const dropHandles = DROP_REASONS.map((r) => metrics.counter('link_drops', r));
@@ -332,13 +332,59 @@ export function halCounterSync(metrics: Metrics<AgentCatalogue>): (src: { drops?
   ];
   const lastDrops = new Float64Array(DROP_REASONS.length);
   const lastStats = new Float64Array(statKeys.length);
+  let dropsSrc: object | undefined;
+  let statsSrc: object | undefined;
   const step = (h: Counter, last: Float64Array, i: number, now: number): void => {
     const prev = last[i] ?? 0;
     h.inc(now >= prev ? now - prev : now);
     last[i] = now;
   };
   return (src) => {
-    if (src.drops) for (let i = 0; i < DROP_REASONS.length; i++) step(dropHandles[i]!, lastDrops, i, src.drops[DROP_REASONS[i]!]);
-    if (src.stats) for (let i = 0; i < statKeys.length; i++) step(statHandles[i]!, lastStats, i, src.stats[statKeys[i]!]);
+    const { drops, stats } = src;
+    if (drops) {
+      if (drops !== dropsSrc) {
+        lastDrops.fill(0);
+        dropsSrc = drops;
+      }
+      for (let i = 0; i < DROP_REASONS.length; i++) step(dropHandles[i]!, lastDrops, i, drops[DROP_REASONS[i]!]);
+    }
+    if (stats) {
+      if (stats !== statsSrc) {
+        lastStats.fill(0);
+        statsSrc = stats;
+      }
+      for (let i = 0; i < statKeys.length; i++) step(statHandles[i]!, lastStats, i, stats[statKeys[i]!]);
+    }
+  };
+}
+
+/** What `cycleRecorder` needs of one cycle (the cycle runner's `CycleResult` is one). */
+export interface CycleTiming {
+  /** How late the cycle started, ms. */
+  readonly lateMs: number;
+  /** Time in each phase, ms. */
+  readonly phaseMs: Readonly<Record<CyclePhase, number>>;
+  readonly totalMs: number;
+  /** The phase blamed when the cycle overran its budget, else null. */
+  readonly slipped: CyclePhase | null;
+}
+
+/**
+ * Binds one cycle's timings to `cycles`, `cycle_phase_us{phase}` (and `total`),
+ * `cycle_start_late_us` and `cycle_slips{phase}`. Call the returned function once a cycle;
+ * it allocates nothing.
+ */
+export function cycleRecorder(metrics: Metrics<AgentCatalogue>): (r: CycleTiming) => void {
+  const cycles = metrics.counter('cycles');
+  const phases = CYCLE_PHASES.map((p) => metrics.histogram('cycle_phase_us', p));
+  const total = metrics.histogram('cycle_phase_us', 'total');
+  const late = metrics.histogram('cycle_start_late_us');
+  const slips = CYCLE_PHASES.map((p) => metrics.counter('cycle_slips', p));
+  return (r) => {
+    cycles.inc();
+    for (let i = 0; i < CYCLE_PHASES.length; i++) phases[i]!.recordMs(r.phaseMs[CYCLE_PHASES[i]!]);
+    total.recordMs(r.totalMs);
+    late.recordMs(r.lateMs);
+    if (r.slipped !== null) slips[CYCLE_PHASES.indexOf(r.slipped)]?.inc();
   };
 }

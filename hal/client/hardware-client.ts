@@ -210,6 +210,9 @@ export class HardwareClient extends Emitter<HardwareClientEvents> {
         this.settle(m.ref, m, (p) => p.kind === 'cmd' || p.kind === 'isl.tx');
         return;
       case 'error':
+        // `busy` answering anything while we think we are up: the hardware power-cycled and
+        // waits for hello (PROTOCOL.md §3). Say hello again.
+        if (m.code === 'busy' && this.state === 'up') this.actor.send({ type: 'HW_RESET' });
         if (m.ref !== undefined && this.pending.has(m.ref)) {
           const p = this.pending.get(m.ref)!;
           this.pending.delete(m.ref);

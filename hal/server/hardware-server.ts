@@ -7,6 +7,9 @@ import { isMap } from '../protocol/schema.js';
 import { Emitter } from '../util/emitter.js';
 import type { Device, IslPort } from './device.js';
 
+/** Spacing of the devices' push schedules, ms. */
+export const PUSH_STAGGER_MS = 9;
+
 export interface HardwareServerOptions {
   link: Link;
   clock: Clock;
@@ -79,9 +82,11 @@ export class HardwareServer extends Emitter<HardwareServerEvents> {
     await this.opts.link.open();
   }
 
+  /** Power off: after `start()` again the hardware waits for a new hello, as after power-on. */
   async stop(): Promise<void> {
     this.stopPushing();
     this.disarm();
+    this.handshaken = false;
     await this.opts.link.close();
   }
 
@@ -212,9 +217,13 @@ export class HardwareServer extends Emitter<HardwareServerEvents> {
   private startPushing(): void {
     this.stopPushing();
     if (this.opts.push === false) return;
+    // Stagger the devices' first deadlines (PUSH_STAGGER_MS apart) so their samples do not all
+    // hit the line at once: an ack queued behind a burst would miss its 50 ms (PROTOCOL.md §3).
+    let slot = 0;
     for (const d of this.devices.values()) {
       if (!(d.info.rate_hz > 0)) continue;
       const periodMs = 1000 / d.info.rate_hz;
+      const offset = (slot++ * PUSH_STAGGER_MS) % periodMs;
       this.pushers.push(
         every(this.clock, periodMs, () => {
           if (!this.handshaken) return;
@@ -222,7 +231,7 @@ export class HardwareServer extends Emitter<HardwareServerEvents> {
           const val = d.read(at);
           if (val === undefined) return;
           if (this.send({ kind: 'sample', dev: d.info.id, at, val })) this.stats.samplesPushed++;
-        }),
+        }, { startAt: this.clock.now() + periodMs + offset }),
       );
     }
   }

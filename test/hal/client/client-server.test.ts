@@ -156,6 +156,19 @@ describe('hardware client ↔ server over a memory link (virtual time)', () => {
     expect(server.stats.refused).toBe(1);
   });
 
+  it('a hardware power cycle (stop, start) is noticed: its busy refusals make the client say hello again', async () => {
+    const rig = await upRig();
+    await rig.server.stop();
+    rig.clock.advance(100);
+    await rig.server.start();
+    expect(rig.server.isHandshaken).toBe(false);
+    rig.client.wdg(); // refused with error busy: awaiting hello
+    await rig.clock.runUntilAsync(() => rig.client.stats.handshakes === 2, 2000);
+    expect(rig.server.isHandshaken).toBe(true);
+    const r = await settle(rig.clock, rig.client.read('imu'));
+    expect(r.ok).toBe(true);
+  });
+
   it('a vanished link goes lost, comes back up, and the client re-handshakes; pending requests fail typed', async () => {
     const rig = await upRig({ latencyMs: 20 });
     const pending = settle(rig.clock, rig.client.read('imu'));

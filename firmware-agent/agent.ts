@@ -1,0 +1,345 @@
+/**
+ * The agent's composition root: every component and how they are wired. Reading this file
+ * tells a newcomer the whole agent (the F Prime topology idea).
+ *
+ *   hardware ── HAL client ──▶ telemetry store ──▶ [cycle: assess → mode → decide → arbitrate → act]
+ *                    ▲                                                                   │
+ *                    └──────── action executor (commands, read-back, breakers) ◀─────────┘
+ *   journal ◀── mode changes, decisions, action states      watchdog ◀── healthy cycles only
+ *   health monitor ── pings the cycle, the link, the executor; fatal → stop petting the watchdog
+ */
+import { createActor, type Actor } from 'xstate';
+import { HardwareClient, xstateClock, type Clock, type Link } from '../hal/index.js';
+import { ActionExecutor, type ActionRecord, type ActionRequest } from './actions/executor.js';
+import { ProcedureWatcher, type StallFlag } from './actions/procedure-watcher.js';
+import { Assessor, type Assessment } from './assess/index.js';
+import type { AgentConfig } from './config/schema.js';
+import { CycleRunner, type CycleResult, type PhaseTimer } from './cycle/cycle-runner.js';
+import { arbitrate, type Source, type Verdict } from './decide/arbitrate.js';
+import { decide, safeDecision } from './decide/policy.js';
+import { SOLO_CONTEXT, type Decision, type GlobalContext, type Mode } from './decide/types.js';
+import { HealthMonitor } from './health/health-monitor.js';
+import { Journal, type JournalRecord } from './journal/index.js';
+import { modeMachine } from './modes/mode-machine.js';
+import { createLogger, halCounterSync, Metrics, type AgentLogger } from './observability/index.js';
+import { emptyState, fold, KEEP_RECENT, snapshotRecords, type PersistedState } from './persistence.js';
+import { TelemetryStore } from './telemetry/store.js';
+import { Emitter } from '../hal/util/emitter.js';
+
+export const AGENT_SW = 'fsw-agent/0.1.0';
+
+export interface AgentOptions {
+  link: Link;
+  clock: Clock;
+  config: Readonly<AgentConfig>;
+  /** Journal file (created if missing). */
+  journalPath: string;
+  /** Our satellite id, for logs (the hardware's hello names it too). */
+  id: string;
+  log?: AgentLogger;
+  metrics?: Metrics;
+  /** The constellation's view, when swarm coordination is on. */
+  context?: () => GlobalContext;
+}
+
+export type AgentEvents = {
+  decision: [d: Decision, verdict: Verdict | null];
+  mode: [to: Mode, from: Mode, reason: string];
+  action: [r: ActionRecord];
+  stall: [f: StallFlag];
+  cycle: [r: CycleResult];
+  /** The hardware reset us (watchdog): the host should restart the agent. */
+  reset: [reason: string];
+};
+
+export class Agent extends Emitter<AgentEvents> {
+  readonly client: HardwareClient;
+  readonly telemetry: TelemetryStore;
+  readonly assessor: Assessor;
+  readonly executor: ActionExecutor;
+  readonly watcher: ProcedureWatcher;
+  readonly cycle: CycleRunner;
+  readonly health: HealthMonitor;
+  readonly metrics: Metrics;
+  readonly log: AgentLogger;
+  readonly state: PersistedState = emptyState();
+  private journal: Journal | undefined;
+  private readonly modes: Actor<typeof modeMachine>;
+  private mode: Mode = 'boot';
+  private lastAssessment: Assessment | undefined;
+  private lastDecision: Decision | undefined;
+  private paused = false;
+  private readonly syncHal: ReturnType<typeof halCounterSync>;
+  private actionBeat = 0;
+
+  constructor(private readonly opts: AgentOptions) {
+    super();
+    const { clock, config: cfg } = opts;
+    this.log = opts.log ?? createLogger({ id: opts.id, level: cfg.observability.log_level, clock });
+    this.metrics = opts.metrics ?? new Metrics();
+    this.syncHal = halCounterSync(this.metrics);
+
+    // Hardware: the HAL client, and the telemetry it feeds.
+    this.client = new HardwareClient({ link: opts.link, clock, sw: AGENT_SW, requestTimeoutMs: cfg.request_timeout_ms });
+    this.telemetry = new TelemetryStore(clock, cfg.stale_after_periods);
+    this.client.on('hello', (h) => {
+      this.telemetry.setDevices(h.devices);
+      this.log.event('HAL_HELLO', { sat: h.sat, devices: h.devices.map((d) => d.id), watchdog_ms: h.watchdog_ms });
+      if (!this.cycle.running && !this.paused) this.cycle.start();
+    });
+    this.client.on('sample', (s) => this.telemetry.ingest(s));
+    this.client.on('state', (s) => this.log.event('LINK_STATE', { state: s }));
+    this.client.on('error', (e) => this.log.debug('HAL_ERROR', { err: e.code, detail: e.message }));
+    this.client.on('event', (e) => {
+      if (e.code === 'reset') {
+        this.log.warn('AGENT_STOP', { reason: `hardware reset: ${e.msg}` });
+        this.emit('reset', e.msg);
+      }
+    });
+
+    // Assessment, actions and the procedure watcher.
+    this.assessor = new Assessor(cfg.watchpoints);
+    this.watcher = new ProcedureWatcher(cfg.actions.stall_factor);
+    this.executor = new ActionExecutor(this.client, clock, cfg.actions, {
+      onUpdate: (r) => this.onActionUpdate(r),
+      onProgress: (id, expectedMs) => {
+        this.actionBeat++;
+        this.watcher.progress(id, clock.now(), expectedMs);
+      },
+      onBreaker: (dev, s) => {
+        this.metrics.counter('breaker_transitions', s).inc();
+        this.log.warn('BREAKER_STATE', { dev, to: s });
+      },
+    });
+
+    // Modes: an xstate machine driven once per cycle; safe entry runs the safe-mode sequence.
+    const machine = modeMachine.provide({ actions: { enterSafe: () => this.enterSafe() } });
+    this.modes = createActor(machine, { input: { cfg: cfg.modes, at: clock.now() }, clock: xstateClock(clock) });
+    this.modes.subscribe((snap) => {
+      const to = snap.value as Mode;
+      if (to === this.mode) return;
+      const from = this.mode;
+      this.mode = to;
+      const c = snap.context;
+      const reason = `health ${c.overall.toFixed(2)} (streaks: low ${c.lowStreak}, safe ${c.safeStreak}, ok ${c.okStreak})`;
+      this.record({ type: 'mode', mode: to, from, at: Math.floor(clock.now()), reason }, true);
+      this.metrics.counter('mode_transitions', to).inc();
+      this.log.event('MODE_CHANGE', { from, to, reason });
+      this.emit('mode', to, from, reason);
+    });
+
+    // The decision loop, and the software health check around it.
+    this.cycle = new CycleRunner(clock, 1000 / cfg.cycle_hz, cfg.budget_ms, (t, i) => this.runCycle(t, i), {
+      onCycle: (r) => this.afterCycle(r),
+    });
+    this.health = new HealthMonitor(clock, cfg.health.ping_ms, cfg.health.warn_missed, cfg.health.fatal_missed, (name, status, missed) => {
+      if (status === 'fatal') this.log.error('HEALTH_FATAL', { component: name, missed });
+      else if (status === 'warn') this.log.warn('HEALTH_WARN', { component: name, missed });
+      else this.log.event('HEALTH_RECOVERED', { component: name });
+      if (status !== 'ok') this.metrics.counter('health_checks', status).inc();
+    });
+    this.health.register('cycle', () => this.cycle.index);
+    this.health.register('link', () => this.telemetry.received);
+    this.health.register('executor', () => this.actionBeat + (this.executor.active().length === 0 ? this.cycle.index : 0));
+  }
+
+  get currentMode(): Mode {
+    return this.mode;
+  }
+
+  get latestDecision(): Decision | undefined {
+    return this.lastDecision;
+  }
+
+  get latestAssessment(): Assessment | undefined {
+    return this.lastAssessment;
+  }
+
+  /** Replays the journal, opens the link, and starts the loop at the first hello. */
+  async start(): Promise<void> {
+    this.openJournal();
+    this.state.counters.boots++;
+    this.record({ type: 'counters', ...this.state.counters }, true);
+    this.modes.start();
+    if (this.state.mode && this.state.mode !== 'boot') this.modes.send({ type: 'OVERRIDE', mode: this.state.mode, at: this.opts.clock.now(), reason: 'restored from journal' });
+    this.health.start();
+    this.log.event('AGENT_START', { sw: AGENT_SW, boots: this.state.counters.boots, cycle_hz: this.opts.config.cycle_hz });
+    await this.client.start();
+  }
+
+  async stop(reason = 'stop'): Promise<void> {
+    this.cycle.stop();
+    this.health.stop();
+    this.executor.stopAll();
+    this.modes.stop();
+    await this.client.close();
+    this.journal?.close();
+    this.log.event('AGENT_STOP', { reason });
+  }
+
+  /** Ground: pause or resume the decision loop (the watchdog stops being petted while paused). */
+  pause(): void {
+    this.paused = true;
+    this.cycle.stop();
+  }
+
+  resume(): void {
+    this.paused = false;
+    if (this.client.state === 'up') this.cycle.start();
+  }
+
+  /** Test hook: the loop stops as if hung; nothing else changes. */
+  hang(): void {
+    this.cycle.stop();
+  }
+
+  /** A request from the constellation or the ground: arbitrated by local safety, then run. */
+  submit(req: Omit<ActionRequest, 'fromStep'> & { source: Source }): Verdict & { accepted?: boolean; detail?: string } {
+    const verdict = this.lastAssessment
+      ? arbitrate(req.action, req.source, this.lastAssessment, this.telemetry.snapshot())
+      : ({ ok: false, code: 'DEVICE_MISSING', reason: 'no telemetry yet' } as const);
+    if (!verdict.ok) {
+      this.log.warn('ARBITRATION_REJECTED', { id: req.id, action: req.action, source: req.source, reason: verdict.reason });
+      return verdict;
+    }
+    const r = this.executor.request(req);
+    return r.accepted ? { ok: true, accepted: true } : { ok: true, accepted: false, detail: r.detail };
+  }
+
+  /** Cancel is not offered: actions are short sequences verified by read-back. */
+  overrideMode(mode: Mode, reason: string): void {
+    this.modes.send({ type: 'OVERRIDE', mode, at: this.opts.clock.now(), reason });
+  }
+
+  private openJournal(): void {
+    const { journal, replay } = Journal.open(this.opts.journalPath, {
+      maxBytes: this.opts.config.journal.max_bytes,
+      fsync: this.opts.config.journal.fsync,
+      snapshot: () => snapshotRecords(this.state),
+    });
+    this.journal = journal;
+    for (const r of replay.records) fold(this.state, r);
+    this.assessor.importState(this.state.recurrence);
+    for (const [id, st] of this.state.completed) this.executor.remember(id, st);
+    if (replay.torn || replay.corrupt) {
+      this.metrics.counter('journal_torn_records').inc(replay.torn + replay.corrupt);
+      this.log.warn('JOURNAL_TORN_RECORD', { torn: replay.torn, corrupt: replay.corrupt, dropped_bytes: replay.droppedBytes });
+    }
+    this.log.event('JOURNAL_OPENED', { records: replay.records.length, bytes: replay.bytes, in_flight: this.state.inFlight.size });
+  }
+
+  /** Appends to the journal and folds into the live state; durable when `sync`. */
+  private record(r: JournalRecord, sync: boolean): void {
+    fold(this.state, r);
+    if (!this.journal) return;
+    try {
+      this.journal.append(r, { sync });
+      this.metrics.counter('journal_appends').inc();
+    } catch (err) {
+      this.log.error('JOURNAL_ERROR', { err: (err as { code?: string }).code, detail: (err as Error).message });
+    }
+  }
+
+  private resumeInFlight(): void {
+    for (const a of [...this.state.inFlight.values()]) {
+      const r = this.executor.request({ id: a.id, action: a.action, params: a.params, source: a.source, fromStep: a.step });
+      this.log.event('ACTION_STARTED', { id: a.id, action: a.action, resumed_from_step: a.step, accepted: r.accepted });
+    }
+  }
+
+  private runCycle(t: PhaseTimer, index: number): void {
+    if (index === 0) this.resumeInFlight();
+    const snap = t.run('sample', () => this.telemetry.snapshot());
+    const assessment = t.run('assess', () => this.assessor.assess(snap));
+    this.lastAssessment = assessment;
+    const fresh = Object.values(snap.stale).some((s) => !s);
+    this.modes.send({ type: 'ASSESSED', at: snap.at, overall: assessment.overall, critical: assessment.anomalies.some((a) => a.severity === 'critical'), fresh });
+    const ctx = this.opts.context?.() ?? SOLO_CONTEXT;
+    const decision = t.run('decide', () => {
+      const inputs = { snap, assessment, mode: this.mode, ctx, recent: this.state.recent };
+      try {
+        return decide(inputs);
+      } catch (err) {
+        this.metrics.counter('decisions_safe_fallback').inc();
+        this.log.error('DECISION_SAFE_FALLBACK', { reason: (err as Error).message });
+        return safeDecision(inputs, `policy error: ${(err as Error).message}`);
+      }
+    });
+    this.lastDecision = decision;
+    this.metrics.counter('decisions', decision.type).inc();
+    const verdict = decision.action ? t.run('arbitrate', () => arbitrate(decision.action!, 'local', assessment, snap)) : null;
+    t.run('act', () => {
+      for (const a of assessment.raised) {
+        this.metrics.counter('anomalies_raised', a.severity).inc();
+        this.log.warn('ANOMALY_RAISED', { signature: a.signature, severity: a.severity, subsystem: a.subsystem, value: a.value, detail: a.detail });
+      }
+      for (const sig of assessment.cleared) this.log.event('ANOMALY_CLEARED', { signature: sig });
+      if (decision.action && verdict) this.act(decision, verdict);
+      for (const f of this.watcher.check(this.opts.clock.now())) {
+        this.log.warn('ACTION_STALLED', { id: f.id, silent_ms: Math.round(f.silentMs), limit_ms: f.limitMs });
+        this.emit('stall', f);
+      }
+    });
+  }
+
+  private act(decision: Decision, verdict: Verdict): void {
+    if (!verdict.ok) {
+      this.log.warn('ARBITRATION_REJECTED', { id: decision.id, action: decision.action, reason: verdict.reason });
+      this.emit('decision', decision, verdict);
+      return;
+    }
+    const r = this.executor.request({ id: decision.id, action: decision.action!, params: decision.params, source: 'local' });
+    if (!r.accepted) return; // duplicate (already running or done) or busy: the same decision again
+    this.state.counters.decisions++;
+    this.record({ type: 'decision', id: decision.id, action: decision.action, rule: decision.rule, at: Math.floor(this.opts.clock.now()) }, true);
+    this.log.event('DECISION_MADE', { id: decision.id, type: decision.type, action: decision.action, rule: decision.rule, confidence: decision.confidence, reasoning: decision.reasoning });
+    this.emit('decision', decision, verdict);
+  }
+
+  private enterSafe(): void {
+    this.state.counters.safeEntries++;
+    const id = `safe-${this.state.counters.boots}-${this.state.counters.safeEntries}`;
+    this.executor.request({ id, action: 'enter_safe', params: {}, source: 'local' });
+  }
+
+  private onActionUpdate(r: ActionRecord): void {
+    const final = r.state === 'done' || r.state === 'failed' || r.state === 'timed_out';
+    if (final) {
+      this.watcher.finished(r.id);
+      this.metrics.counter('actions', r.state).inc();
+      if (r.state === 'done') this.state.counters.actionsDone++;
+      else this.state.counters.actionsFailed++;
+    }
+    // Durable at action boundaries: start, each step, the end.
+    if (final || r.state === 'pending' || r.state === 'running') {
+      this.record({ type: 'action', id: r.id, action: r.action, params: { ...r.params }, source: r.source, state: r.state, step: r.step, at: Math.floor(this.opts.clock.now()), ...(r.lastError ? { error: r.lastError } : {}) }, true);
+    }
+    if (r.state === 'pending') this.log.event('ACTION_STARTED', { id: r.id, action: r.action, params: r.params, source: r.source });
+    else if (r.state === 'done') this.log.event('ACTION_DONE', { id: r.id, action: r.action, elapsed_ms: Math.round((r.endedAt ?? 0) - r.startedAt) });
+    else if (r.state === 'failed') this.log.warn('ACTION_FAILED', { id: r.id, action: r.action, step: r.step, attempts: r.attempt, error: r.lastError });
+    else if (r.state === 'timed_out') this.log.warn('ACTION_TIMED_OUT', { id: r.id, action: r.action, step: r.step });
+    else if (r.state === 'backoff') this.log.debug('ACTION_RETRY', { id: r.id, step: r.step, attempt: r.attempt, error: r.lastError });
+    this.emit('action', r);
+  }
+
+  private afterCycle(r: CycleResult): void {
+    const m = this.metrics;
+    m.counter('cycles').inc();
+    m.histogram('cycle_phase_us', 'total').record(r.totalMs * 1000);
+    for (const p of ['sample', 'assess', 'decide', 'arbitrate', 'act'] as const) m.histogram('cycle_phase_us', p).record(r.phaseMs[p] * 1000);
+    m.histogram('cycle_start_late_us').record(Math.max(0, r.lateMs) * 1000);
+    if (r.slipped) {
+      m.counter('cycle_slips', r.slipped).inc();
+      this.log.warn('CYCLE_SLIP', { phase: r.slipped, elapsed_ms: r.totalMs, budget_ms: this.opts.config.budget_ms });
+    }
+    if (r.error) this.log.error('CYCLE_ERROR', { error: (r.error as Error)?.message ?? String(r.error) });
+    if (!this.cycle.shedding) this.syncHal({ drops: this.client.endpoint.drops, stats: this.client.stats });
+    // The watchdog is petted only by a healthy cycle: a hung or failing loop gets the board reset.
+    if (!r.error && !this.health.anyFatal) {
+      if (this.client.wdg()) m.counter('watchdog_pets').inc();
+      else m.counter('watchdog_pet_failures').inc();
+    }
+    void KEEP_RECENT;
+    this.emit('cycle', r);
+  }
+}

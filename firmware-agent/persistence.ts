@@ -1,0 +1,123 @@
+import type { ActionState } from './actions/action-machine.js';
+import type { ActionRecord } from './actions/executor.js';
+import { MODES, type Mode, type ParamValue } from './decide/types.js';
+import type { JournalRecord } from './journal/index.js';
+
+/**
+ * What the agent keeps across a reboot, and how journal records fold into it. Records are
+ * plain CBOR maps with a `type`; replay ignores types it does not know (forward compatible)
+ * and fields of the wrong type (a damaged record never crashes the boot).
+ */
+export interface Counters {
+  boots: number;
+  decisions: number;
+  actionsDone: number;
+  actionsFailed: number;
+  safeEntries: number;
+}
+
+export interface InFlight {
+  id: string;
+  action: string;
+  params: Record<string, ParamValue>;
+  source: ActionRecord['source'];
+  /** The step that was running (not yet verified) when the record was written. */
+  step: number;
+}
+
+export interface PersistedState {
+  mode: Mode | null;
+  inFlight: Map<string, InFlight>;
+  completed: Map<string, ActionState>;
+  recent: string[];
+  counters: Counters;
+  recurrence: Record<string, number>;
+}
+
+/** How many finished action ids and recent decision ids are kept (bounded journal). */
+export const KEEP_COMPLETED = 512;
+export const KEEP_RECENT = 4;
+
+const FINAL = new Set<ActionState>(['done', 'failed', 'timed_out']);
+
+export function emptyState(): PersistedState {
+  return {
+    mode: null,
+    inFlight: new Map(),
+    completed: new Map(),
+    recent: [],
+    counters: { boots: 0, decisions: 0, actionsDone: 0, actionsFailed: 0, safeEntries: 0 },
+    recurrence: {},
+  };
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const int = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
+
+function bound<K, V>(m: Map<K, V>, max: number): void {
+  while (m.size > max) m.delete(m.keys().next().value as K);
+}
+
+/** Applies one record to the state (used both at replay and as the agent runs). */
+export function fold(s: PersistedState, r: JournalRecord): void {
+  switch (r.type) {
+    case 'mode': {
+      const m = str(r.mode);
+      if (m && (MODES as readonly string[]).includes(m)) s.mode = m as Mode;
+      return;
+    }
+    case 'decision': {
+      const id = str(r.id);
+      if (!id) return;
+      s.recent = [...s.recent, id].slice(-KEEP_RECENT);
+      return;
+    }
+    case 'action': {
+      const id = str(r.id);
+      const state = str(r.state) as ActionState | undefined;
+      const action = str(r.action);
+      if (!id || !state || !action) return;
+      if (FINAL.has(state)) {
+        s.inFlight.delete(id);
+        s.completed.set(id, state);
+        bound(s.completed, KEEP_COMPLETED);
+      } else {
+        const params = r.params && typeof r.params === 'object' && !Array.isArray(r.params) ? (r.params as Record<string, ParamValue>) : {};
+        const source = (['local', 'constellation', 'ground'] as const).find((x) => x === r.source) ?? 'local';
+        s.inFlight.set(id, { id, action, params, source, step: int(r.step) ?? 0 });
+      }
+      return;
+    }
+    case 'counters': {
+      for (const k of Object.keys(s.counters) as (keyof Counters)[]) {
+        const v = int(r[k]);
+        if (v !== undefined) s.counters[k] = v;
+      }
+      return;
+    }
+    case 'snapshot': {
+      // A compaction snapshot: everything at once.
+      const completed = Array.isArray(r.completed) ? r.completed : [];
+      for (const e of completed) {
+        if (Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string') s.completed.set(e[0], e[1] as ActionState);
+      }
+      if (Array.isArray(r.recent)) s.recent = r.recent.filter((x): x is string => typeof x === 'string').slice(-KEEP_RECENT);
+      if (r.recurrence && typeof r.recurrence === 'object') {
+        s.recurrence = Object.fromEntries(Object.entries(r.recurrence as Record<string, unknown>).filter(([, v]) => int(v) !== undefined)) as Record<string, number>;
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** Records that replay to `s` (for compaction). */
+export function snapshotRecords(s: PersistedState): JournalRecord[] {
+  const out: JournalRecord[] = [];
+  if (s.mode) out.push({ type: 'mode', mode: s.mode });
+  out.push({ type: 'counters', ...s.counters });
+  out.push({ type: 'snapshot', completed: [...s.completed], recent: s.recent, recurrence: s.recurrence });
+  for (const a of s.inFlight.values()) out.push({ type: 'action', ...a, state: 'running' });
+  return out;
+}

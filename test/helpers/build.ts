@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root and the built CLI, for tests that run real child processes. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = join(ROOT, 'dist/tools/cli.js');
+
+/** Builds dist/ once if it is missing or older than the sources (one test file builds, the others wait). */
+function newestSourceMs(): number {
+  let newest = 0;
+  const walk = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  for (const d of ['hal', 'firmware-agent', 'emulator', 'tools']) walk(join(ROOT, d));
+  return newest;
+}
+function builtMs(): number {
+  const stamp = join(ROOT, 'dist/.fsw-cli-build-stamp');
+  return Math.max(existsSync(CLI) ? statSync(CLI).mtimeMs : 0, existsSync(stamp) ? statSync(stamp).mtimeMs : 0);
+}
+export async function ensureBuilt(): Promise<void> {
+  if (existsSync(CLI) && builtMs() >= newestSourceMs()) return;
+  mkdirSync(join(ROOT, 'dist'), { recursive: true });
+  const lock = join(ROOT, 'dist/.fsw-cli-build-lock');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock); // atomic: one test file builds, the others wait
+      break;
+    } catch {
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 60_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`waited 60 s for ${lock}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    if (existsSync(CLI) && builtMs() >= newestSourceMs()) return;
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+    // Type errors elsewhere still emit; only a missing CLI is fatal here (typecheck reports the rest).
+    if (!existsSync(CLI)) throw new Error(`build did not produce ${CLI}:\n${r.stdout}${r.stderr}`);
+    writeFileSync(join(ROOT, 'dist/.fsw-cli-build-stamp'), '');
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+

@@ -1,0 +1,114 @@
+/**
+ * What every `fsw` subcommand shares: exit codes, the error that means "bad usage", option
+ * value parsers that name the option and what it allows, and the I/O a command writes to.
+ *
+ * A subcommand is one file in tools/commands/ exporting a `CommandModule`; tools/cli.ts lists
+ * the modules and registers each on the program.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InvalidArgumentError, type Command } from 'commander';
+
+/** Exit codes: the same meaning in every subcommand. */
+export const EXIT = {
+  /** Did what was asked. */
+  OK: 0,
+  /** Tried and failed (a port would not open, socat missing, a run crashed). */
+  FAILURE: 1,
+  /** Bad usage: unknown subcommand or option, invalid value, invalid scenario file. */
+  USAGE: 2,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Thrown by a command for bad usage: printed as `fsw <cmd>: error: …`, exit 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Where a command writes, and the signals it listens to (injectable for in-process tests). */
+export interface CliIO {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** Subscribe to SIGINT/SIGTERM; returns the unsubscribe. */
+  onSignal: (fn: (signal: NodeJS.Signals) => void) => () => void;
+}
+
+export const processIO: CliIO = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+  onSignal: (fn) => {
+    const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+    for (const s of sigs) process.on(s, fn);
+    return () => {
+      for (const s of sigs) process.off(s, fn);
+    };
+  },
+};
+
+/** One subcommand: registers itself (options, help, action) on the program. */
+export interface CommandModule {
+  /** The subcommand's name, as typed after `fsw`. */
+  name: string;
+  register(program: Command, io: CliIO): Command;
+}
+
+// ── option value parsers (commander `argParser`s): throw InvalidArgumentError → exit 2 ──
+
+/** An integer in [min, max]. */
+export function intArg(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value) => {
+    const n = /^[+-]?\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `must be an integer >= ${min}` : `must be an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+/** A finite number > 0 (or >= min when given). */
+export function positiveNumberArg(what = 'a number > 0'): (value: string) => number {
+  return (value) => {
+    const n = value.trim() === '' ? NaN : Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`must be ${what}`);
+    return n;
+  };
+}
+
+/** A comma-separated list of non-empty items. */
+export function listArg(what = 'item'): (value: string) => string[] {
+  return (value) => {
+    const items = value.split(',').map((s) => s.trim());
+    if (items.length === 0 || items.some((s) => s === '')) throw new InvalidArgumentError(`must be a comma-separated list of ${what}s with no empty entries`);
+    return items;
+  };
+}
+
+/** This package's version (package.json beside the source tree or above dist/). */
+export function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) {
+      try {
+        const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+        if (pkg.version && pkg.name) return pkg.version;
+      } catch {
+        // not ours; keep looking
+      }
+    }
+    dir = dirname(dir);
+  }
+  return '0.0.0-unknown';
+}
+
+/** Seconds as `12.3 s` / `4 min 05 s` for status lines. */
+export function formatSeconds(s: number): string {
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  const rest = Math.floor(s - m * 60);
+  return m < 60 ? `${m} min ${String(rest).padStart(2, '0')} s` : `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
