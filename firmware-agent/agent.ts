@@ -21,8 +21,8 @@ import { SOLO_CONTEXT, type Decision, type GlobalContext, type Mode } from './de
 import { HealthMonitor } from './health/health-monitor.js';
 import { Journal, type JournalRecord } from './journal/index.js';
 import { modeMachine } from './modes/mode-machine.js';
-import { createLogger, halCounterSync, Metrics, type AgentLogger } from './observability/index.js';
-import { emptyState, fold, KEEP_RECENT, snapshotRecords, type PersistedState } from './persistence.js';
+import { createLogger, cycleRecorder, halCounterSync, Metrics, type AgentLogger } from './observability/index.js';
+import { emptyState, fold, snapshotRecords, type PersistedState } from './persistence.js';
 import { TelemetryStore } from './telemetry/store.js';
 import { Emitter } from '../hal/util/emitter.js';
 
@@ -70,7 +70,11 @@ export class Agent extends Emitter<AgentEvents> {
   private lastDecision: Decision | undefined;
   private paused = false;
   private readonly syncHal: ReturnType<typeof halCounterSync>;
+  private readonly recordCycle: ReturnType<typeof cycleRecorder>;
   private actionBeat = 0;
+  private dirty = false;
+  private pendingSafeEntry: string | undefined;
+  private readonly dropsView = { escape: 0, crc: 0, oversize: 0, cbor: 0, schema: 0 };
 
   constructor(private readonly opts: AgentOptions) {
     super();
@@ -78,6 +82,7 @@ export class Agent extends Emitter<AgentEvents> {
     this.log = opts.log ?? createLogger({ id: opts.id, level: cfg.observability.log_level, clock });
     this.metrics = opts.metrics ?? new Metrics();
     this.syncHal = halCounterSync(this.metrics);
+    this.recordCycle = cycleRecorder(this.metrics);
 
     // Hardware: the HAL client, and the telemetry it feeds.
     this.client = new HardwareClient({ link: opts.link, clock, sw: AGENT_SW, requestTimeoutMs: cfg.request_timeout_ms });
@@ -100,7 +105,16 @@ export class Agent extends Emitter<AgentEvents> {
     // Assessment, actions and the procedure watcher.
     this.assessor = new Assessor(cfg.watchpoints);
     this.watcher = new ProcedureWatcher(cfg.actions.stall_factor);
-    this.executor = new ActionExecutor(this.client, clock, cfg.actions, {
+    // Read-backs are real samples: they refresh the telemetry, so the next cycle sees the change.
+    const port = {
+      cmd: this.client.cmd.bind(this.client),
+      read: async (dev: string) => {
+        const s = await this.client.read(dev);
+        this.telemetry.ingest(s);
+        return s;
+      },
+    };
+    this.executor = new ActionExecutor(port, clock, cfg.actions, {
       onUpdate: (r) => this.onActionUpdate(r),
       onProgress: (id, expectedMs) => {
         this.actionBeat++;
@@ -122,7 +136,7 @@ export class Agent extends Emitter<AgentEvents> {
       this.mode = to;
       const c = snap.context;
       const reason = `health ${c.overall.toFixed(2)} (streaks: low ${c.lowStreak}, safe ${c.safeStreak}, ok ${c.okStreak})`;
-      this.record({ type: 'mode', mode: to, from, at: Math.floor(clock.now()), reason }, true);
+      this.record({ type: 'mode', mode: to, from, at: Math.floor(clock.now()), reason }, 'cycle');
       this.metrics.counter('mode_transitions', to).inc();
       this.log.event('MODE_CHANGE', { from, to, reason });
       this.emit('mode', to, from, reason);
@@ -159,7 +173,7 @@ export class Agent extends Emitter<AgentEvents> {
   async start(): Promise<void> {
     this.openJournal();
     this.state.counters.boots++;
-    this.record({ type: 'counters', ...this.state.counters }, true);
+    this.record({ type: 'counters', ...this.state.counters }, 'now');
     this.modes.start();
     if (this.state.mode && this.state.mode !== 'boot') this.modes.send({ type: 'OVERRIDE', mode: this.state.mode, at: this.opts.clock.now(), reason: 'restored from journal' });
     this.health.start();
@@ -173,6 +187,7 @@ export class Agent extends Emitter<AgentEvents> {
     this.executor.stopAll();
     this.modes.stop();
     await this.client.close();
+    this.flushJournal();
     this.journal?.close();
     this.log.event('AGENT_STOP', { reason });
   }
@@ -228,13 +243,29 @@ export class Agent extends Emitter<AgentEvents> {
     this.log.event('JOURNAL_OPENED', { records: replay.records.length, bytes: replay.bytes, in_flight: this.state.inFlight.size });
   }
 
-  /** Appends to the journal and folds into the live state; durable when `sync`. */
-  private record(r: JournalRecord, sync: boolean): void {
+  /**
+   * Appends to the journal and folds into the live state. `now`: durable before returning
+   * (write-ahead: an action's start is on disk before its first command goes out). `cycle`:
+   * written now, made durable once at the end of the cycle, so a burst of records costs one
+   * fdatasync (whose tail on an SD card can exceed the whole cycle budget).
+   */
+  private record(r: JournalRecord, durability: 'now' | 'cycle'): void {
     fold(this.state, r);
     if (!this.journal) return;
     try {
-      this.journal.append(r, { sync });
+      this.journal.append(r, { sync: durability === 'now' });
+      if (durability === 'cycle') this.dirty = true;
       this.metrics.counter('journal_appends').inc();
+    } catch (err) {
+      this.log.error('JOURNAL_ERROR', { err: (err as { code?: string }).code, detail: (err as Error).message });
+    }
+  }
+
+  private flushJournal(): void {
+    if (!this.dirty || !this.journal) return;
+    this.dirty = false;
+    try {
+      this.journal.sync();
     } catch (err) {
       this.log.error('JOURNAL_ERROR', { err: (err as { code?: string }).code, detail: (err as Error).message });
     }
@@ -274,6 +305,11 @@ export class Agent extends Emitter<AgentEvents> {
         this.log.warn('ANOMALY_RAISED', { signature: a.signature, severity: a.severity, subsystem: a.subsystem, value: a.value, detail: a.detail });
       }
       for (const sig of assessment.cleared) this.log.event('ANOMALY_CLEARED', { signature: sig });
+      if (this.pendingSafeEntry) {
+        const id = this.pendingSafeEntry;
+        this.pendingSafeEntry = undefined;
+        this.executor.request({ id, action: 'enter_safe', params: {}, source: 'local' });
+      }
       if (decision.action && verdict) this.act(decision, verdict);
       for (const f of this.watcher.check(this.opts.clock.now())) {
         this.log.warn('ACTION_STALLED', { id: f.id, silent_ms: Math.round(f.silentMs), limit_ms: f.limitMs });
@@ -291,15 +327,15 @@ export class Agent extends Emitter<AgentEvents> {
     const r = this.executor.request({ id: decision.id, action: decision.action!, params: decision.params, source: 'local' });
     if (!r.accepted) return; // duplicate (already running or done) or busy: the same decision again
     this.state.counters.decisions++;
-    this.record({ type: 'decision', id: decision.id, action: decision.action, rule: decision.rule, at: Math.floor(this.opts.clock.now()) }, true);
+    this.record({ type: 'decision', id: decision.id, action: decision.action, rule: decision.rule, at: Math.floor(this.opts.clock.now()) }, 'cycle');
     this.log.event('DECISION_MADE', { id: decision.id, type: decision.type, action: decision.action, rule: decision.rule, confidence: decision.confidence, reasoning: decision.reasoning });
     this.emit('decision', decision, verdict);
   }
 
+  /** Safe-mode entry (a mode-machine action): the sequence itself runs in the act phase. */
   private enterSafe(): void {
     this.state.counters.safeEntries++;
-    const id = `safe-${this.state.counters.boots}-${this.state.counters.safeEntries}`;
-    this.executor.request({ id, action: 'enter_safe', params: {}, source: 'local' });
+    this.pendingSafeEntry = `safe-${this.state.counters.boots}-${this.state.counters.safeEntries}`;
   }
 
   private onActionUpdate(r: ActionRecord): void {
@@ -310,9 +346,12 @@ export class Agent extends Emitter<AgentEvents> {
       if (r.state === 'done') this.state.counters.actionsDone++;
       else this.state.counters.actionsFailed++;
     }
-    // Durable at action boundaries: start, each step, the end.
+    // Journaled at action boundaries: the start (write-ahead, durable at once), each step, the end.
     if (final || r.state === 'pending' || r.state === 'running') {
-      this.record({ type: 'action', id: r.id, action: r.action, params: { ...r.params }, source: r.source, state: r.state, step: r.step, at: Math.floor(this.opts.clock.now()), ...(r.lastError ? { error: r.lastError } : {}) }, true);
+      this.record(
+        { type: 'action', id: r.id, action: r.action, params: { ...r.params }, source: r.source, state: r.state, step: r.step, at: Math.floor(this.opts.clock.now()), ...(r.lastError ? { error: r.lastError } : {}) },
+        r.state === 'pending' ? 'now' : 'cycle',
+      );
     }
     if (r.state === 'pending') this.log.event('ACTION_STARTED', { id: r.id, action: r.action, params: r.params, source: r.source });
     else if (r.state === 'done') this.log.event('ACTION_DONE', { id: r.id, action: r.action, elapsed_ms: Math.round((r.endedAt ?? 0) - r.startedAt) });
@@ -324,22 +363,17 @@ export class Agent extends Emitter<AgentEvents> {
 
   private afterCycle(r: CycleResult): void {
     const m = this.metrics;
-    m.counter('cycles').inc();
-    m.histogram('cycle_phase_us', 'total').record(r.totalMs * 1000);
-    for (const p of ['sample', 'assess', 'decide', 'arbitrate', 'act'] as const) m.histogram('cycle_phase_us', p).record(r.phaseMs[p] * 1000);
-    m.histogram('cycle_start_late_us').record(Math.max(0, r.lateMs) * 1000);
-    if (r.slipped) {
-      m.counter('cycle_slips', r.slipped).inc();
-      this.log.warn('CYCLE_SLIP', { phase: r.slipped, elapsed_ms: r.totalMs, budget_ms: this.opts.config.budget_ms });
-    }
+    this.recordCycle(r);
+    if (r.slipped) this.log.warn('CYCLE_SLIP', { phase: r.slipped, elapsed_ms: r.totalMs, budget_ms: this.opts.config.budget_ms });
     if (r.error) this.log.error('CYCLE_ERROR', { error: (r.error as Error)?.message ?? String(r.error) });
-    if (!this.cycle.shedding) this.syncHal({ drops: this.client.endpoint.drops, stats: this.client.stats });
+    // Non-essential: skipped while slipping. One drops object for the sync (it tracks identity).
+    if (!this.cycle.shedding) this.syncHal({ drops: Object.assign(this.dropsView, this.client.endpoint.drops), stats: this.client.stats });
     // The watchdog is petted only by a healthy cycle: a hung or failing loop gets the board reset.
     if (!r.error && !this.health.anyFatal) {
       if (this.client.wdg()) m.counter('watchdog_pets').inc();
       else m.counter('watchdog_pet_failures').inc();
     }
-    void KEEP_RECENT;
+    this.flushJournal();
     this.emit('cycle', r);
   }
 }

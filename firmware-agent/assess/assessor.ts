@@ -126,7 +126,7 @@ export class Assessor {
           }
           if (!ageKnown && v === r.prev) continue; // without ages, only a changed value shows a new sample
           const dt = sampleAt - r.prevAt;
-          if (!(dt > 0)) continue;
+          if (!(dt > 0) || dt < r.windowMs) continue;
           const rate = (Math.abs(v - r.prev) * 1000) / dt;
           r.prev = v;
           r.prevAt = sampleAt;

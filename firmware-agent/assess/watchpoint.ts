@@ -86,9 +86,12 @@ export class LimitCheck {
   ) {}
 }
 
-/** `rate` on one field: |Δvalue/Δt| between successive distinct fresh samples. */
+/**
+ * `rate` on one field: |Δvalue/Δt| between distinct fresh samples at least `windowMs` apart
+ * (0: successive samples). A window averages sensor noise out of slow trends.
+ */
 export class RateCheck {
-  /** Previous sample's value and time (ms); prevAt NaN = no baseline. */
+  /** Baseline sample's value and time (ms); prevAt NaN = no baseline. */
   prev = 0;
   prevAt = Number.NaN;
   constructor(
@@ -96,6 +99,7 @@ export class RateCheck {
     readonly max: number,
     /** max − hysteresis */
     readonly clearAt: number,
+    readonly windowMs: number = 0,
   ) {}
 }
 
@@ -213,7 +217,7 @@ export function compileWatchpoints(input: readonly WatchpointInput[], units: Rea
       return;
     }
     const t = new Trip(wp.id, 'rate', wp.subsystem, wp.severity, n, m, n, wp.field, wp.max_per_s, unit);
-    device(dev).field(wp.field).rates.push(new RateCheck(t, wp.max_per_s, tidy(wp.max_per_s - h)));
+    device(dev).field(wp.field).rates.push(new RateCheck(t, wp.max_per_s, tidy(wp.max_per_s - h), (wp.window_s ?? 0) * 1000));
     trips.push(t);
   });
   if (issues.length > 0) throw new ConfigError('watchpoints', issues);

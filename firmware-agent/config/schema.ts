@@ -40,6 +40,8 @@ export const watchpointSchema = z.discriminatedUnion('kind', [
     subsystem: z.enum(SUBSYSTEMS),
     /** Largest allowed |d field / dt|, field units per second. */
     max_per_s: z.number().positive(),
+    /** Measure the rate over at least this long, s (0: between successive samples). */
+    window_s: z.number().min(0).default(0),
     severity: z.enum(SEVERITIES).default('warning'),
     hysteresis: z.number().min(0).default(0),
     persistence: persistence.default({ n: 3, m: 5 }),
@@ -63,10 +65,10 @@ export const DEFAULT_WATCHPOINTS: z.input<typeof watchpointSchema>[] = [
   { kind: 'limit', id: 'batt_cold', field: 'thermal.battery', subsystem: 'thermal', low: 0, hysteresis: 3, severity: 'warning' },
   { kind: 'limit', id: 'batt_freezing', field: 'thermal.battery', subsystem: 'thermal', low: -10, hysteresis: 5, severity: 'critical' },
   { kind: 'limit', id: 'batt_hot', field: 'thermal.battery', subsystem: 'thermal', high: 45, hysteresis: 3, severity: 'critical' },
-  { kind: 'limit', id: 'payload_hot', field: 'thermal.payload', subsystem: 'payload', high: 50, hysteresis: 5, severity: 'warning' },
-  { kind: 'limit', id: 'payload_overheat', field: 'thermal.payload', subsystem: 'thermal', high: 65, hysteresis: 8, severity: 'critical' },
+  { kind: 'limit', id: 'payload_hot', field: 'thermal.payload', subsystem: 'payload', high: 40, hysteresis: 5, severity: 'warning' },
+  { kind: 'limit', id: 'payload_overheat', field: 'thermal.payload', subsystem: 'thermal', high: 50, hysteresis: 8, severity: 'critical' },
   { kind: 'limit', id: 'obc_hot', field: 'thermal.obc', subsystem: 'obc', high: 70, hysteresis: 5, severity: 'critical' },
-  { kind: 'rate', id: 'payload_heating_fast', field: 'thermal.payload', subsystem: 'thermal', max_per_s: 0.05, severity: 'warning', persistence: { n: 5, m: 10 } },
+  { kind: 'rate', id: 'payload_temp_rate', field: 'thermal.payload', subsystem: 'payload', max_per_s: 0.05, window_s: 10, hysteresis: 0.02, severity: 'warning', persistence: { n: 2, m: 3 } },
   { kind: 'limit', id: 'tumbling', field: 'imu.rate', subsystem: 'adcs', high: 0.1, hysteresis: 0.02, severity: 'warning' },
   { kind: 'limit', id: 'radiation_high', field: 'rad.dose_rate', subsystem: 'radiation', high: 300, hysteresis: 50, severity: 'warning' },
   { kind: 'stale', id: 'eps_stale', field: 'eps', subsystem: 'power', severity: 'critical', persistence: { n: 3, m: 3 } },

@@ -74,7 +74,7 @@ export const RULES: readonly Rule[] = [
   {
     name: 'payload_hot', type: 'corrective', modes: ANY, needs: ['thermal', 'payload'],
     fire: (v) =>
-      v.has('payload_hot', 'payload_heating_fast') && v.bool('payload.on') && (v.num('payload.duty') ?? 0) > 0.3 + 1e-9
+      (v.has('payload_hot') || (v.has('payload_temp_rate') && (v.num('thermal.payload') ?? 0) > 35)) && v.bool('payload.on') && (v.num('payload.duty') ?? 0) > 0.3 + 1e-9
         ? { action: 'payload_throttle', params: { duty: 0.3 }, why: `payload ${f1(v.num('thermal.payload'))} °C and rising: duty to 0.3` }
         : null,
   },

@@ -10,12 +10,15 @@ interface Latest {
 /**
  * The latest sample of every device, with its age. Devices come from the hardware's hello
  * (the agent adapts to what the list says); a device is stale when its latest sample is
- * older than `staleAfterPeriods` of its own period, or when none has arrived yet.
+ * older than `staleAfterPeriods` of its own period, or when none has arrived in that long
+ * since the hello. A device with no rate that never answered counts as stale.
  */
 export class TelemetryStore {
   private devices: DeviceInfo[] = [];
   private readonly latest = new Map<string, Latest>();
   private staleMs = new Map<string, number>();
+  /** When the device table arrived: a device never heard from is aged from here. */
+  private helloAt = 0;
   received = 0;
 
   constructor(private readonly clock: Clock, private readonly staleAfterPeriods: number) {}
@@ -23,6 +26,7 @@ export class TelemetryStore {
   /** Adopt the device table from the hardware's hello. */
   setDevices(devices: readonly DeviceInfo[]): void {
     this.devices = [...devices];
+    this.helloAt = this.clock.now();
     this.staleMs = new Map(
       devices.map((d) => [d.id, d.rate_hz > 0 ? (this.staleAfterPeriods * 1000) / d.rate_hz : Infinity]),
     );
@@ -59,7 +63,8 @@ export class TelemetryStore {
       const l = this.latest.get(d.id);
       const age = l ? at - l.receivedAt : Infinity;
       ageMs[d.id] = age;
-      stale[d.id] = !l || age > (this.staleMs.get(d.id) ?? Infinity);
+      // Never heard from: stale only once it has had its staleness limit to report since hello.
+      stale[d.id] = (l ? age : at - this.helloAt) > (this.staleMs.get(d.id) ?? Infinity) || (!l && !Number.isFinite(this.staleMs.get(d.id) ?? Infinity));
       if (!l) continue;
       for (const k in l.val) {
         const v = l.val[k];

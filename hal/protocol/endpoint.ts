@@ -35,13 +35,10 @@ export class Endpoint extends Emitter<EndpointEvents> {
     link.on('drop', (reason, detail) => this.emit('drop', reason, detail));
   }
 
-  /** Drops by reason: framing counts from the link plus body counts from here. */
+  /** Drops by reason: framing counts from the link plus body counts from here (a fresh copy). */
   get drops(): DropCounts {
-    const d = zeroDrops();
-    Object.assign(d, this.link.stats.drops);
-    d.cbor = this.bodyDrops.cbor;
-    d.schema = this.bodyDrops.schema;
-    return d;
+    const f = this.link.stats.drops;
+    return { escape: f.escape, crc: f.crc, oversize: f.oversize, cbor: this.bodyDrops.cbor, schema: this.bodyDrops.schema };
   }
 
   get isUp(): boolean {

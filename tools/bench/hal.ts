@@ -83,7 +83,8 @@ function codecFigures(label: string, msg: Sample, ctx: BenchContext): Figure[] {
 function stageFigures(msg: Sample, ctx: BenchContext): Figure[] {
   const iterations = ctx.quick ? 1_000 : 2_000;
   const rounds = ctx.quick ? 3 : 15;
-  const body = encodePlain(msg);
+  // A Uint8Array copy, as SlipDecoder delivers bodies (encodePlain returns a Buffer view).
+  const body = new Uint8Array(encodePlain(msg));
   const frame = encodeFrame(body);
   const decoded = decodePlain(body);
   const slip = new SlipDecoder({ onFrame: (b) => void (sink += b.length) });

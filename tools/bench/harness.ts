@@ -95,10 +95,6 @@ export function median(xs: readonly number[]): number {
   return percentile(Float64Array.from(xs).sort(), 50);
 }
 
-export function sortedCopy(xs: readonly number[]): Float64Array {
-  return Float64Array.from(xs).sort();
-}
-
 // ---------------------------------------------------------------------------------------
 // Timing
 
