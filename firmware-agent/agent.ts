@@ -74,6 +74,7 @@ export class Agent extends Emitter<AgentEvents> {
   private actionBeat = 0;
   private dirty = false;
   private pendingSafeEntry: string | undefined;
+  private lastRefused: string | undefined;
   private readonly dropsView = { escape: 0, crc: 0, oversize: 0, cbor: 0, schema: 0 };
 
   constructor(private readonly opts: AgentOptions) {
@@ -287,7 +288,7 @@ export class Agent extends Emitter<AgentEvents> {
     this.modes.send({ type: 'ASSESSED', at: snap.at, overall: assessment.overall, critical: assessment.anomalies.some((a) => a.severity === 'critical'), fresh });
     const ctx = this.opts.context?.() ?? SOLO_CONTEXT;
     const decision = t.run('decide', () => {
-      const inputs = { snap, assessment, mode: this.mode, ctx, recent: this.state.recent };
+      const inputs = { snap, assessment, mode: this.mode, ctx, recent: this.state.recent, blocked: this.executor.blockedDevices() };
       try {
         return decide(inputs);
       } catch (err) {
@@ -320,10 +321,15 @@ export class Agent extends Emitter<AgentEvents> {
 
   private act(decision: Decision, verdict: Verdict): void {
     if (!verdict.ok) {
+      // The same decision refused again next cycle is not news: report each id once.
+      if (this.lastRefused === decision.id) return;
+      this.lastRefused = decision.id;
       this.log.warn('ARBITRATION_REJECTED', { id: decision.id, action: decision.action, reason: verdict.reason });
       this.emit('decision', decision, verdict);
       return;
     }
+    // A device whose breaker is open is left alone until its half-open probe is due.
+    if (this.executor.blocked(decision.action!, decision.params)) return;
     const r = this.executor.request({ id: decision.id, action: decision.action!, params: decision.params, source: 'local' });
     if (!r.accepted) return; // duplicate (already running or done) or busy: the same decision again
     this.state.counters.decisions++;

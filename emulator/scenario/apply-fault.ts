@@ -75,6 +75,12 @@ export async function applyFault(f: FaultSpec, active: boolean, t: FaultTargets)
         sat.worldFaults.extraHeatW = heat;
         break;
       }
+      case 'power_leak':
+        sat.worldFaults.leakW = active ? num(p.watts, 20) : 0;
+        break;
+      case 'solar_array_loss':
+        sat.worldFaults.solarArrayLoss = active ? Math.min(1, Math.max(0, num(p.fraction, 0.5))) : 0;
+        break;
       case 'radio_outage':
         t.radio.setOutage(sat.id, active);
         break;

@@ -9,7 +9,7 @@ const satId = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a satellite id: letters, di
 
 export const FAULT_KINDS = [
   'sensor_stuck', 'bias_drift', 'noise_burst', 'dropout', 'actuator_refuses', 'actuator_stuck',
-  'battery_cell_loss', 'heater_stuck_on', 'thermal_runaway', 'radio_outage', 'power_off',
+  'battery_cell_loss', 'heater_stuck_on', 'thermal_runaway', 'power_leak', 'solar_array_loss', 'radio_outage', 'power_off',
   'partition', 'isl_loss',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];

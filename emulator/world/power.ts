@@ -122,6 +122,8 @@ export interface PowerInputs {
   heaterStuckOn?: boolean;
   /** Fault: fraction of the solar array lost, 0..1 (e.g. a panel that did not deploy). */
   solarArrayLoss?: number;
+  /** Fault: a short or latched-up part drawing this much from the bus, W. */
+  leakW?: number;
 }
 
 /** Power demanded per load, W. */
@@ -132,6 +134,8 @@ export interface LoadBreakdown {
   readonly radioW: number;
   readonly adcsW: number;
   readonly epsW: number;
+  /** A fault's draw (short, latch-up), W. */
+  readonly leakW: number;
 }
 
 export interface PowerState {
@@ -209,6 +213,7 @@ export function computeLoads(cfg: LoadConfig, inputs: PowerInputs): LoadBreakdow
     radioW: shed?.radio ? 0 : inputs.radioTransmitting ? cfg.radioTxW : cfg.radioIdleW,
     adcsW: shed?.adcs ? 0 : (cfg.adcsW[inputs.adcsMode] ?? 0),
     epsW: cfg.epsW,
+    leakW: inputs.leakW !== undefined && inputs.leakW > 0 ? inputs.leakW : 0,
   };
 }
 
@@ -218,7 +223,7 @@ function heaterActive(inputs: PowerInputs): boolean {
 
 export function createPowerState(config: PowerConfig, soc: number): PowerState {
   const s = clamp01(soc);
-  const zero: LoadBreakdown = { obcW: 0, payloadW: 0, heaterW: 0, radioW: 0, adcsW: 0, epsW: 0 };
+  const zero: LoadBreakdown = { obcW: 0, payloadW: 0, heaterW: 0, radioW: 0, adcsW: 0, epsW: 0, leakW: 0 };
   return {
     config,
     soc: s,
@@ -242,7 +247,7 @@ export function stepPower(state: PowerState, inputs: PowerInputs, dtSeconds: num
   const bat = cfg.battery;
   const dt = dtSeconds > 0 ? dtSeconds : 0;
   const loads = computeLoads(cfg.loads, inputs);
-  const loadW = loads.obcW + loads.payloadW + loads.heaterW + loads.radioW + loads.adcsW + loads.epsW;
+  const loadW = loads.obcW + loads.payloadW + loads.heaterW + loads.radioW + loads.adcsW + loads.epsW + loads.leakW;
   const solarW =
     SOLAR_CONSTANT * cfg.solar.areaM2 * cfg.solar.efficiency * clamp01(inputs.sunIncidence) * (1 - clamp01(inputs.solarArrayLoss ?? 0));
 

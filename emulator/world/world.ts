@@ -74,6 +74,8 @@ export interface WorldFaults {
   wheelsFailed: boolean;
   /** Extra heat dissipated in a node, W (a short circuit, a latched-up payload: thermal runaway). */
   extraHeatW: Partial<Record<ThermalNode, number>>;
+  /** A short on the power bus drawing this much, W (its heat is dumped to the structure, not to a node). */
+  leakW: number;
 }
 
 /** Actuator settings as the devices last applied them, plus fault flags. */
@@ -206,6 +208,7 @@ export function stepWorld(state: SatelliteWorld, inputs: WorldInputs, dtS: numbe
       cellLoss: faults?.cellLoss,
       heaterStuckOn: faults?.heaterStuckOn,
       solarArrayLoss: faults?.solarArrayLoss,
+      leakW: faults?.leakW,
     },
     dtS,
   );

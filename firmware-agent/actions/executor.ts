@@ -91,6 +91,22 @@ export class ActionExecutor {
     return b;
   }
 
+  /** Devices whose breaker is open now (sorted: an input of the pure decision policy). */
+  blockedDevices(): string[] {
+    return [...this.breakers.values()].filter((b) => b.state === 'open').map((b) => b.device).sort();
+  }
+
+  /** Why the action cannot run now (a device's breaker is open), or undefined. */
+  blocked(action: string, params: Readonly<Record<string, ParamValue>> = {}): string | undefined {
+    const def = ACTIONS[action];
+    if (!def) return undefined;
+    for (const s of def.steps(params)) {
+      const b = this.breakers.get(s.dev);
+      if (b && b.state === 'open') return `circuit breaker for ${s.dev} is open`;
+    }
+    return undefined;
+  }
+
   request(req: ActionRequest): RequestResult {
     const def = ACTIONS[req.action];
     if (!def) return { accepted: false, reason: 'unknown', detail: `no action ${req.action}` };

@@ -1,3 +1,4 @@
+import { ACTIONS } from '../actions/catalog.js';
 import { contentId } from './decision-id.js';
 import type { Decision, DecisionInputs, Mode, ParamValue } from './types.js';
 
@@ -22,6 +23,9 @@ class View {
   private readonly active: Set<string>;
   constructor(readonly inp: DecisionInputs) {
     this.active = new Set(inp.assessment.anomalies.map((a) => a.id));
+  }
+  isBlocked(dev: string): boolean {
+    return this.inp.blocked?.includes(dev) ?? false;
   }
   has(...ids: string[]): boolean {
     return ids.some((id) => this.active.has(id));
@@ -69,6 +73,17 @@ export const RULES: readonly Rule[] = [
     fire: (v) => {
       const t = v.num('thermal.battery');
       return v.bool('heater.on') === true && t !== undefined && t > 15 ? { action: 'heater_off', why: `battery ${f1(t)} °C: heater not needed` } : null;
+    },
+  },
+  {
+    // The heater would not switch off (breaker open after failed read-backs: a stuck relay):
+    // cut its line at the EPS instead.
+    name: 'heater_stuck', type: 'corrective', modes: ANY, needs: ['thermal', 'heater', 'eps'],
+    fire: (v) => {
+      const t = v.num('thermal.battery');
+      return v.bool('heater.on') === true && t !== undefined && t > 15 && v.isBlocked('heater')
+        ? { action: 'shed_load', params: { load: 'heater' }, why: `heater stuck on (battery ${f1(t)} °C): shed its line at the EPS` }
+        : null;
     },
   },
   {
@@ -126,6 +141,7 @@ export const RULE_NAMES = RULES.map((r) => r.name);
 
 function decisionOf(inp: DecisionInputs, rule: string, type: Decision['type'], action: string | null, params: Record<string, ParamValue>, confidence: number, reasoning: string): Decision {
   const id = contentId({
+    blocked: inp.blocked ?? [],
     rule,
     action,
     params,
@@ -149,7 +165,11 @@ export function decide(inp: DecisionInputs): Decision {
     if (!r.modes.includes(inp.mode)) continue;
     if (r.needs.some((d) => stale[d] !== false)) continue;
     const out = r.fire(v);
-    if (out) return decisionOf(inp, r.name, r.type, out.action, out.params ?? {}, 1, out.why);
+    if (!out) continue;
+    // A rule whose action needs a device that cannot be commanded gives way to the next.
+    const devs = ACTIONS[out.action]?.steps(out.params ?? {}).map((s) => s.dev) ?? [];
+    if (devs.some((d) => v.isBlocked(d))) continue;
+    return decisionOf(inp, r.name, r.type, out.action, out.params ?? {}, 1, out.why);
   }
   const devices = Object.keys(stale);
   const fresh = devices.filter((d) => !stale[d]).length;

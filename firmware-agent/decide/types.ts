@@ -43,4 +43,6 @@ export interface DecisionInputs {
   /** Ids of the last few decisions that led to an action (oldest first): part of the input, so a
    *  rule that fires again after something else happened gets a new id. */
   readonly recent: readonly string[];
+  /** Devices that cannot be commanded now (circuit breaker open): rules acting on them give way. */
+  readonly blocked?: readonly string[];
 }

@@ -197,6 +197,28 @@ describe('physical faults from the scenario timeline (SAT-1 against its twin SAT
     expect(battDelta()).toBeLessThan(warm * 0.6);
   });
 
+  it('power_leak draws from the bus (load up, battery drains faster) and solar_array_loss cuts the solar power, until until_s', async () => {
+    const r = await faultRig(
+      [
+        { at_s: 60, sat: 'SAT-1', fault: 'power_leak', params: { watts: 30 }, until_s: 120 },
+        { at_s: 60, sat: 'SAT-1', fault: 'solar_array_loss', params: { fraction: 0.5 }, until_s: 120 },
+      ],
+      { count: 2 },
+      { fcs: [] },
+    );
+    await r.to(50);
+    const load0 = r.sat('SAT-1').world.power.loadW;
+    const solar0 = r.sat('SAT-1').world.power.solarW;
+    await r.to(90);
+    const w = r.sat('SAT-1').world.power;
+    const twin = r.sat('SAT-2').world.power;
+    expect(w.loadW - load0).toBeGreaterThan(29);
+    expect(w.soc).toBeLessThan(twin.soc);
+    if (solar0 > 1) expect(w.solarW).toBeLessThan(0.6 * twin.solarW + 1e-9);
+    await r.to(130);
+    expect(r.sat('SAT-1').world.power.loadW).toBeLessThan(load0 + 5);
+  });
+
   it('thermal_runaway: the node heats markedly over minutes, cools after until_s; overlapping runaways clear independently', async () => {
     const r = await faultRig(
       [
@@ -391,6 +413,8 @@ describe('every fault kind', () => {
     battery_cell_loss: { at_s: 2, sat: 'SAT-1', fault: 'battery_cell_loss' },
     heater_stuck_on: { at_s: 2, sat: 'SAT-1', fault: 'heater_stuck_on' },
     thermal_runaway: { at_s: 2, sat: 'SAT-1', fault: 'thermal_runaway' },
+    power_leak: { at_s: 2, sat: 'SAT-1', fault: 'power_leak', params: { watts: 30 } },
+    solar_array_loss: { at_s: 2, sat: 'SAT-1', fault: 'solar_array_loss', params: { fraction: 0.5 } },
     radio_outage: { at_s: 2, sat: 'SAT-1', fault: 'radio_outage' },
     power_off: { at_s: 2, sat: 'SAT-1', fault: 'power_off' },
     partition: { at_s: 2, fault: 'partition', params: { groups: [['SAT-1']] } },
@@ -422,7 +446,7 @@ describe('every fault kind', () => {
         { at: 2000, fault: kind, sat: example[kind].sat, active: true },
         { at: 4000, fault: kind, sat: example[kind].sat, active: false },
       ]);
-      expect(snapshot()).toEqual({ ...before, faults: kind === 'battery_cell_loss' ? JSON.stringify({ cellLoss: 0 }) : kind === 'heater_stuck_on' ? JSON.stringify({ heaterStuckOn: false }) : kind === 'thermal_runaway' ? JSON.stringify({ extraHeatW: {} }) : before.faults });
+      expect(snapshot()).toEqual({ ...before, faults: kind === 'battery_cell_loss' ? JSON.stringify({ cellLoss: 0 }) : kind === 'heater_stuck_on' ? JSON.stringify({ heaterStuckOn: false }) : kind === 'thermal_runaway' ? JSON.stringify({ extraHeatW: {} }) : kind === 'power_leak' ? JSON.stringify({ leakW: 0 }) : kind === 'solar_array_loss' ? JSON.stringify({ solarArrayLoss: 0 }) : before.faults });
       for (const v of readings()) expect(v).toBeDefined();
     });
   }
