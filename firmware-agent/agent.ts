@@ -173,8 +173,7 @@ export class Agent extends Emitter<AgentEvents> {
   /** Replays the journal, opens the link, and starts the loop at the first hello. */
   async start(): Promise<void> {
     this.openJournal();
-    this.state.counters.boots++;
-    this.record({ type: 'counters', ...this.state.counters }, 'now');
+    this.record({ type: 'boot', at: Math.floor(this.opts.clock.now()) }, 'now');
     this.modes.start();
     if (this.state.mode && this.state.mode !== 'boot') this.modes.send({ type: 'OVERRIDE', mode: this.state.mode, at: this.opts.clock.now(), reason: 'restored from journal' });
     this.health.start();
@@ -332,7 +331,6 @@ export class Agent extends Emitter<AgentEvents> {
     if (this.executor.blocked(decision.action!, decision.params)) return;
     const r = this.executor.request({ id: decision.id, action: decision.action!, params: decision.params, source: 'local' });
     if (!r.accepted) return; // duplicate (already running or done) or busy: the same decision again
-    this.state.counters.decisions++;
     this.record({ type: 'decision', id: decision.id, action: decision.action, rule: decision.rule, at: Math.floor(this.opts.clock.now()) }, 'cycle');
     this.log.event('DECISION_MADE', { id: decision.id, type: decision.type, action: decision.action, rule: decision.rule, confidence: decision.confidence, reasoning: decision.reasoning });
     this.emit('decision', decision, verdict);
@@ -340,8 +338,8 @@ export class Agent extends Emitter<AgentEvents> {
 
   /** Safe-mode entry (a mode-machine action): the sequence itself runs in the act phase. */
   private enterSafe(): void {
-    this.state.counters.safeEntries++;
-    this.pendingSafeEntry = `safe-${this.state.counters.boots}-${this.state.counters.safeEntries}`;
+    // Runs as the machine enters safe, before the mode record is folded in: this entry is the next one.
+    this.pendingSafeEntry = `safe-${this.state.counters.boots}-${this.state.counters.safeEntries + 1}`;
   }
 
   private onActionUpdate(r: ActionRecord): void {
@@ -349,8 +347,6 @@ export class Agent extends Emitter<AgentEvents> {
     if (final) {
       this.watcher.finished(r.id);
       this.metrics.counter('actions', r.state).inc();
-      if (r.state === 'done') this.state.counters.actionsDone++;
-      else this.state.counters.actionsFailed++;
     }
     // Journaled at action boundaries: the start (write-ahead, durable at once), each step, the end.
     if (final || r.state === 'pending' || r.state === 'running') {

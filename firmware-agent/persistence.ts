@@ -58,17 +58,28 @@ function bound<K, V>(m: Map<K, V>, max: number): void {
   while (m.size > max) m.delete(m.keys().next().value as K);
 }
 
-/** Applies one record to the state (used both at replay and as the agent runs). */
+/**
+ * Applies one record to the state (used both at replay and as the agent runs), so the live
+ * state and a replayed one are the same by construction: counters are counted here, from the
+ * records, never beside them.
+ */
 export function fold(s: PersistedState, r: JournalRecord): void {
   switch (r.type) {
+    case 'boot':
+      s.counters.boots++;
+      return;
     case 'mode': {
       const m = str(r.mode);
-      if (m && (MODES as readonly string[]).includes(m)) s.mode = m as Mode;
+      if (m && (MODES as readonly string[]).includes(m)) {
+        if (m === 'safe' && s.mode !== 'safe') s.counters.safeEntries++;
+        s.mode = m as Mode;
+      }
       return;
     }
     case 'decision': {
       const id = str(r.id);
       if (!id) return;
+      s.counters.decisions++;
       s.recent = [...s.recent, id].slice(-KEEP_RECENT);
       return;
     }
@@ -79,6 +90,10 @@ export function fold(s: PersistedState, r: JournalRecord): void {
       if (!id || !state || !action) return;
       if (FINAL.has(state)) {
         s.inFlight.delete(id);
+        if (!s.completed.has(id)) {
+          if (state === 'done') s.counters.actionsDone++;
+          else s.counters.actionsFailed++;
+        }
         s.completed.set(id, state);
         bound(s.completed, KEEP_COMPLETED);
       } else {
