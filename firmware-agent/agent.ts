@@ -74,6 +74,8 @@ export class Agent extends Emitter<AgentEvents> {
   private actionBeat = 0;
   private dirty = false;
   private pendingSafeEntry: string | undefined;
+  private resuming: { id: string; step: number } | undefined;
+  private restoredMode = false;
   private lastRefused: string | undefined;
   private readonly dropsView = { escape: 0, crc: 0, oversize: 0, cbor: 0, schema: 0 };
 
@@ -97,9 +99,13 @@ export class Agent extends Emitter<AgentEvents> {
     this.client.on('state', (s) => this.log.event('LINK_STATE', { state: s }));
     this.client.on('error', (e) => this.log.debug('HAL_ERROR', { err: e.code, detail: e.message }));
     this.client.on('event', (e) => {
-      if (e.code === 'reset') {
+      // A reset queued on the line before this run's first handshake is about a previous run.
+      if (e.code !== 'reset') return;
+      if (this.client.stats.handshakes > 0) {
         this.log.warn('AGENT_STOP', { reason: `hardware reset: ${e.msg}` });
         this.emit('reset', e.msg);
+      } else {
+        this.log.warn('HAL_ERROR', { detail: `hardware reset (${e.msg}) before our first hello: it was for a previous run; carrying on` });
       }
     });
 
@@ -136,7 +142,8 @@ export class Agent extends Emitter<AgentEvents> {
       const from = this.mode;
       this.mode = to;
       const c = snap.context;
-      const reason = `health ${c.overall.toFixed(2)} (streaks: low ${c.lowStreak}, safe ${c.safeStreak}, ok ${c.okStreak})`;
+      const reason = this.restoredMode ? 'restored from the journal' : `health ${c.overall.toFixed(2)} (streaks: low ${c.lowStreak}, safe ${c.safeStreak}, ok ${c.okStreak})`;
+      this.restoredMode = false;
       this.record({ type: 'mode', mode: to, from, at: Math.floor(clock.now()), reason }, 'cycle');
       this.metrics.counter('mode_transitions', to).inc();
       this.log.event('MODE_CHANGE', { from, to, reason });
@@ -175,7 +182,11 @@ export class Agent extends Emitter<AgentEvents> {
     this.openJournal();
     this.record({ type: 'boot', at: Math.floor(this.opts.clock.now()) }, 'now');
     this.modes.start();
-    if (this.state.mode && this.state.mode !== 'boot') this.modes.send({ type: 'OVERRIDE', mode: this.state.mode, at: this.opts.clock.now(), reason: 'restored from journal' });
+    if (this.state.mode && this.state.mode !== 'boot') {
+      this.restoredMode = true;
+      this.modes.send({ type: 'OVERRIDE', mode: this.state.mode, at: this.opts.clock.now(), reason: 'restored from journal' });
+      this.restoredMode = false;
+    }
     this.health.start();
     this.log.event('AGENT_START', { sw: AGENT_SW, boots: this.state.counters.boots, cycle_hz: this.opts.config.cycle_hz });
     await this.client.start();
@@ -273,8 +284,10 @@ export class Agent extends Emitter<AgentEvents> {
 
   private resumeInFlight(): void {
     for (const a of [...this.state.inFlight.values()]) {
+      this.resuming = a;
       const r = this.executor.request({ id: a.id, action: a.action, params: a.params, source: a.source, fromStep: a.step });
-      this.log.event('ACTION_STARTED', { id: a.id, action: a.action, resumed_from_step: a.step, accepted: r.accepted });
+      this.resuming = undefined;
+      if (!r.accepted) this.log.warn('ACTION_FAILED', { id: a.id, action: a.action, resumed_from_step: a.step, error: r.detail });
     }
   }
 
@@ -301,6 +314,7 @@ export class Agent extends Emitter<AgentEvents> {
     const verdict = decision.action ? t.run('arbitrate', () => arbitrate(decision.action!, 'local', assessment, snap)) : null;
     t.run('act', () => {
       for (const a of assessment.raised) {
+        this.record({ type: 'anomaly', signature: a.signature, recurrence: a.recurrence, at: Math.floor(snap.at) }, 'cycle');
         this.metrics.counter('anomalies_raised', a.severity).inc();
         this.log.warn('ANOMALY_RAISED', { signature: a.signature, severity: a.severity, subsystem: a.subsystem, value: a.value, detail: a.detail });
       }
@@ -355,7 +369,10 @@ export class Agent extends Emitter<AgentEvents> {
         r.state === 'pending' ? 'now' : 'cycle',
       );
     }
-    if (r.state === 'pending') this.log.event('ACTION_STARTED', { id: r.id, action: r.action, params: r.params, source: r.source });
+    if (r.state === 'pending') {
+      const resumed = this.resuming?.id === r.id ? { resumed_from_step: this.resuming.step, accepted: true } : {};
+      this.log.event('ACTION_STARTED', { id: r.id, action: r.action, params: r.params, source: r.source, ...resumed });
+    }
     else if (r.state === 'done') this.log.event('ACTION_DONE', { id: r.id, action: r.action, elapsed_ms: Math.round((r.endedAt ?? 0) - r.startedAt) });
     else if (r.state === 'failed') this.log.warn('ACTION_FAILED', { id: r.id, action: r.action, step: r.step, attempts: r.attempt, error: r.lastError });
     else if (r.state === 'timed_out') this.log.warn('ACTION_TIMED_OUT', { id: r.id, action: r.action, step: r.step });

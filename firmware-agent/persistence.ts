@@ -103,6 +103,12 @@ export function fold(s: PersistedState, r: JournalRecord): void {
       }
       return;
     }
+    case 'anomaly': {
+      const sig = str(r.signature);
+      const n = int(r.recurrence);
+      if (sig && n !== undefined) s.recurrence = { ...s.recurrence, [sig]: n };
+      return;
+    }
     case 'counters': {
       for (const k of Object.keys(s.counters) as (keyof Counters)[]) {
         const v = int(r[k]);

@@ -7,11 +7,12 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { EXIT, packageVersion, processIO, UsageError, type CliIO, type CommandModule, type ExitCode } from './commands/common.js';
+import { EXIT, packageVersion, processIO, StatusError, UsageError, type CliIO, type CommandModule, type ExitCode } from './commands/common.js';
+import { agentCommand } from './commands/agent.js';
 import { emulateCommand } from './commands/emulate.js';
 
 /** Every subcommand, in the order `fsw --help` lists them. */
-export const COMMANDS: readonly CommandModule[] = [emulateCommand];
+export const COMMANDS: readonly CommandModule[] = [emulateCommand, agentCommand];
 
 export function buildProgram(io: CliIO = processIO): Command {
   const program = new Command('fsw')
@@ -59,7 +60,7 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<Exi
     const e = err as Error;
     io.err(`${current}: ${e.message ?? String(err)}\n`);
     if (process.env.FSW_DEBUG && e.stack) io.err(`${e.stack}\n`);
-    return EXIT.FAILURE;
+    return err instanceof StatusError ? err.exitCode : EXIT.FAILURE;
   }
 }
 

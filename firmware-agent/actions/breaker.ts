@@ -38,6 +38,15 @@ export class CircuitBreaker {
     return false;
   }
 
+  /**
+   * The attempt that took the half-open probe ended without a verdict on the device (the link
+   * went down, the action was abandoned): the probe is given back, so the next attempt may
+   * probe. Without this the breaker would stay half-open refusing everything, forever.
+   */
+  release(): void {
+    this.probing = false;
+  }
+
   success(): void {
     this.failures = 0;
     this.probing = false;

@@ -47,7 +47,9 @@ const throttle = (cpu: number): ActionStep => ({
  * The named actions the agent can take, each a sequence of HAL commands verified by
  * read-back. Constellation commands and ground requests name the same actions.
  */
-export const ACTIONS: Readonly<Record<string, ActionDef>> = Object.freeze({
+// No prototype: a name from the ground or the constellation such as `toString` or
+// `constructor` must not find Object.prototype's members (ACTIONS[name] is undefined for it).
+export const ACTIONS: Readonly<Record<string, ActionDef>> = Object.freeze(Object.assign(Object.create(null) as Record<string, ActionDef>, {
   payload_off: { name: 'payload_off', description: 'switch the payload off', effects: { load: -1, heat: -1 }, steps: () => [payloadSet(false, 0)] },
   payload_on: {
     name: 'payload_on', description: 'switch the payload on at a duty cycle', effects: { load: 1, heat: 1 },
@@ -76,7 +78,7 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = Object.freeze({
     steps: () => [payloadSet(false, 0), adcsMode('sun_point'), throttle(0.5)],
   },
   exit_safe: { name: 'exit_safe', description: 'leave safe mode: OBC back to full speed', effects: { load: 1, heat: 1 }, steps: () => [throttle(1)] },
-});
+} satisfies Record<string, ActionDef>));
 
 export type ActionName = keyof typeof ACTIONS;
 

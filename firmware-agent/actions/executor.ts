@@ -1,11 +1,11 @@
 import { createActor, fromPromise, type Actor } from 'xstate';
-import { HalError, sleep, xstateClock, type Ack, type Clock, type Sample, type ValueMap } from '../../hal/index.js';
+import { HalError, RemoteError, sleep, xstateClock, type Ack, type Clock, type Sample, type ValueMap } from '../../hal/index.js';
 import type { AgentConfig } from '../config/schema.js';
 import type { ParamValue } from '../decide/types.js';
 import type { Source } from '../decide/arbitrate.js';
 import { actionMachine, StepFailure, type ActionState } from './action-machine.js';
 import { CircuitBreaker, type BreakerState } from './breaker.js';
-import { ACTIONS, type ActionStep } from './catalog.js';
+import { ACTIONS, isAction, type ActionStep } from './catalog.js';
 
 /** What the executor needs of the hardware (the HAL client provides it). */
 export interface ActuatorPort {
@@ -49,6 +49,8 @@ export interface ExecutorHooks {
 
 const FINAL: readonly ActionState[] = ['done', 'failed', 'timed_out'];
 const NOT_RETRYABLE = new Set(['op', 'range', 'schema', 'device']);
+/** The link, not the device, failed: retry, and do not count it against the device's breaker. */
+const LINK_GONE = new Set(['E_LINK_DOWN', 'E_LINK_CLOSED']);
 
 /**
  * Runs catalog actions on the hardware, each as an xstate actor (pending, running, verifying,
@@ -98,7 +100,7 @@ export class ActionExecutor {
 
   /** Why the action cannot run now (a device's breaker is open), or undefined. */
   blocked(action: string, params: Readonly<Record<string, ParamValue>> = {}): string | undefined {
-    const def = ACTIONS[action];
+    const def = isAction(action) ? ACTIONS[action] : undefined;
     if (!def) return undefined;
     for (const s of def.steps(params)) {
       const b = this.breakers.get(s.dev);
@@ -108,7 +110,7 @@ export class ActionExecutor {
   }
 
   request(req: ActionRequest): RequestResult {
-    const def = ACTIONS[req.action];
+    const def = isAction(req.action) ? ACTIONS[req.action] : undefined;
     if (!def) return { accepted: false, reason: 'unknown', detail: `no action ${req.action}` };
     if (this.running.has(req.id) || this.finished.has(req.id)) {
       return { accepted: false, reason: 'duplicate', detail: `action ${req.id} already ${this.outcome(req.id)}` };
@@ -127,11 +129,17 @@ export class ActionExecutor {
     const base = req.fromStep ?? 0;
     const machine = actionMachine.provide({
       actors: {
-        command: fromPromise(({ input }: { input: { step: ActionStep } }) => this.command(req.id, input.step)),
-        verify: fromPromise(({ input }: { input: { step: ActionStep } }) => this.verify(req.id, input.step)),
+        command: fromPromise(({ input, signal }: { input: { step: ActionStep }; signal: AbortSignal }) => this.command(req.id, input.step, signal)),
+        verify: fromPromise(({ input, signal }: { input: { step: ActionStep }; signal: AbortSignal }) => this.verify(req.id, input.step, signal)),
       },
     });
-    const timeoutMs = steps.reduce((t, s) => t + s.expectedMs, 0) + steps.length * (this.cfg.verify_timeout_ms + this.cfg.retries * 1000) + 5000;
+    // A backstop for a hung step, not a second retry policy: room for every attempt of every step
+    // (its command, a whole read-back window, 1 s of slack for the answers) and all the backoffs,
+    // so a stuck actuator ends `failed` after its last retry rather than `timed_out` before it.
+    const attempts = this.cfg.retries + 1;
+    const backoffs = this.cfg.backoff_ms * (2 ** this.cfg.retries - 1);
+    const perStep = attempts * (this.cfg.verify_timeout_ms + 1000) + backoffs;
+    const timeoutMs = steps.reduce((t, s) => t + s.expectedMs, 0) + steps.length * perStep + 5000;
     const actor = createActor(machine, {
       input: { steps, retries: this.cfg.retries, backoffMs: this.cfg.backoff_ms, timeoutMs },
       clock: xstateClock(this.clock),
@@ -166,18 +174,37 @@ export class ActionExecutor {
     this.running.clear();
   }
 
-  private async command(id: string, step: ActionStep): Promise<void> {
+  /**
+   * One command attempt. `signal` aborts when the action's actor stops while the attempt is
+   * outstanding (whole-action timeout, stopAll): the attempt then gives up any half-open probe it
+   * holds and, when its answer comes late, leaves the breaker alone — the device may already be
+   * running another action by then.
+   */
+  private async command(id: string, step: ActionStep, signal?: AbortSignal): Promise<void> {
     const b = this.breaker(step.dev);
     if (!b.allow()) throw new StepFailure(`circuit breaker for ${step.dev} is open`, false);
+    const release = (): void => b.release();
+    signal?.addEventListener('abort', release);
     let ack: Ack;
     try {
       ack = await this.port.cmd(step.dev, step.op, step.args);
     } catch (err) {
+      if (signal?.aborted) throw new StepFailure('abandoned', false);
       const e = err as HalError;
-      if (e instanceof HalError && e.code === 'E_LINK_DOWN') throw new StepFailure(`link down: ${e.message}`, true);
+      if (e instanceof HalError && LINK_GONE.has(e.code)) {
+        // Not the device's fault: no breaker failure, and a half-open probe is given back.
+        b.release();
+        throw new StepFailure(`link down: ${e.message}`, true);
+      }
       b.failure();
-      throw new StepFailure(`${step.dev} ${step.op}: ${e.message}`, !(e instanceof HalError && (e.code === 'E_DEVICE_UNKNOWN' || e.code === 'E_OP_UNKNOWN')));
+      const permanent =
+        (e instanceof HalError && (e.code === 'E_DEVICE_UNKNOWN' || e.code === 'E_OP_UNKNOWN')) ||
+        (e instanceof RemoteError && NOT_RETRYABLE.has(e.remoteCode));
+      throw new StepFailure(`${step.dev} ${step.op}: ${e.message}`, !permanent);
+    } finally {
+      signal?.removeEventListener('abort', release);
     }
+    if (signal?.aborted) throw new StepFailure('abandoned', false);
     this.hooks.onProgress?.(id, step.expectedMs);
     if (!ack.ok) {
       b.failure();
@@ -185,27 +212,37 @@ export class ActionExecutor {
     }
   }
 
-  private async verify(id: string, step: ActionStep): Promise<void> {
+  private async verify(id: string, step: ActionStep, signal?: AbortSignal): Promise<void> {
     const b = this.breaker(step.dev);
-    const deadline = this.clock.now() + this.cfg.verify_timeout_ms;
-    let seen: unknown;
-    for (;;) {
-      try {
-        const s = await this.port.read(step.verify.dev);
-        this.hooks.onProgress?.(id, step.expectedMs);
-        seen = s.val[step.verify.field];
-        if (matches(seen, step.verify.equals, step.verify.tolerance)) {
-          b.success();
-          return;
+    const release = (): void => b.release();
+    signal?.addEventListener('abort', release);
+    try {
+      const deadline = this.clock.now() + this.cfg.verify_timeout_ms;
+      let seen: unknown;
+      for (;;) {
+        try {
+          const s = await this.port.read(step.verify.dev);
+          if (signal?.aborted) break;
+          this.hooks.onProgress?.(id, step.expectedMs);
+          seen = s.val[step.verify.field];
+          if (matches(seen, step.verify.equals, step.verify.tolerance)) {
+            b.success();
+            return;
+          }
+        } catch (err) {
+          seen = `(read failed: ${(err as Error).message})`;
         }
-      } catch (err) {
-        seen = `(read failed: ${(err as Error).message})`;
+        if (signal?.aborted || this.clock.now() >= deadline) break;
+        await sleep(this.clock, 250);
+        if (signal?.aborted) break;
       }
-      if (this.clock.now() >= deadline) break;
-      await sleep(this.clock, 250);
+      // An abandoned read-back (the actor stopped) stops polling and is not the device's failure.
+      if (signal?.aborted) throw new StepFailure('abandoned', false);
+      b.failure();
+      throw new StepFailure(`read-back ${step.verify.dev}.${step.verify.field} = ${JSON.stringify(seen)}, expected ${JSON.stringify(step.verify.equals)}`, true);
+    } finally {
+      signal?.removeEventListener('abort', release);
     }
-    b.failure();
-    throw new StepFailure(`read-back ${step.verify.dev}.${step.verify.field} = ${JSON.stringify(seen)}, expected ${JSON.stringify(step.verify.equals)}`, true);
   }
 }
 

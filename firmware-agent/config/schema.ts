@@ -125,15 +125,16 @@ export const agentConfigSchema = z
         backoff_ms: z.number().int().min(1).default(100),
         /** A step not verified by read-back within this is a failure, ms. */
         verify_timeout_ms: z.number().int().min(10).default(3000),
-        /** Consecutive failures that open a device's circuit breaker. */
-        breaker_failures: z.number().int().min(1).default(3),
+        /** Consecutive failures that open a device's circuit breaker (above `retries`, so one
+         *  action's own retries all reach the device before the breaker opens). */
+        breaker_failures: z.number().int().min(1).default(4),
         /** Time an open breaker waits before a half-open probe, ms. */
         breaker_reset_ms: z.number().int().min(10).default(30_000),
         /** Procedure watcher: no progress for this × the expected step time → stalled. */
         stall_factor: z.number().min(1).default(3),
       })
       .strict()
-      .default({ retries: 3, backoff_ms: 100, verify_timeout_ms: 3000, breaker_failures: 3, breaker_reset_ms: 30_000, stall_factor: 3 }),
+      .default({ retries: 3, backoff_ms: 100, verify_timeout_ms: 3000, breaker_failures: 4, breaker_reset_ms: 30_000, stall_factor: 3 }),
     journal: z
       .object({
         /** Compact when the file passes this size, bytes. */

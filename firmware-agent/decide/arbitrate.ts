@@ -27,9 +27,13 @@ export function arbitrate(action: string, source: Source, assessment: Assessment
   if (battery && def.effects.load > 0 && !(action === 'heater_on' && freezing)) {
     return { ok: false, code: 'BATTERY_CRITICAL', reason: `${source} asked for ${action}, which draws more power, while ${battery.id} is active (${battery.detail})` };
   }
-  const thermal = critical.find((a) => a.subsystem === 'thermal' || a.subsystem === 'obc');
-  // Adding heat is refused unless the problem is cold (heating a freezing battery is the cure).
-  if (thermal && def.effects.heat > 0 && !(action === 'heater_on' && thermal.signature.endsWith(':low'))) {
+  // Adding heat is refused unless the problem is cold (heating a freezing battery is the cure):
+  // the heater may run only when every critical thermal anomaly is a cold one. Looking for the
+  // first non-cold one (not at the first one and then asking whether it is cold) keeps the
+  // verdict independent of the order, i.e. of how the watchpoints happen to be named.
+  const heating = action === 'heater_on';
+  const thermal = critical.find((a) => (a.subsystem === 'thermal' || a.subsystem === 'obc') && !(heating && a.signature.endsWith(':low')));
+  if (thermal && def.effects.heat > 0) {
     return { ok: false, code: 'THERMAL_CRITICAL', reason: `${source} asked for ${action}, which adds heat, while ${thermal.id} is active (${thermal.detail})` };
   }
   return { ok: true };

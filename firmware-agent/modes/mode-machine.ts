@@ -44,6 +44,8 @@ export const modeMachine = setup({
     /** Provided by the agent: start the safe-mode action sequence. */
     enterSafe: () => {},
     markEntry: assign({ enteredAt: ({ context }) => context.at }),
+    /** An override: time from the event, streaks and the stable clock start again from it. */
+    restartAt: assign(({ event }) => ({ at: event.at, lowStreak: 0, safeStreak: 0, okStreak: 0, healthySince: null })),
   },
   guards: {
     toSafe: ({ context: c }) => c.safeStreak >= c.cfg.persistence_cycles,
@@ -51,7 +53,9 @@ export const modeMachine = setup({
     toNominal: ({ context: c }) => c.okStreak >= c.cfg.persistence_cycles,
     bootDone: ({ context: c }) => c.okStreak >= 1,
     safeStable: ({ context: c }) => c.healthySince !== null && c.at - c.healthySince >= c.cfg.safe_exit_stable_s * 1000,
-    dwellDone: ({ context: c }) => c.at - c.enteredAt >= c.cfg.recovery_dwell_s * 1000 && c.okStreak >= 1,
+    // At least one cycle after entering recovery (c.at > enteredAt), even with a zero dwell: the
+    // step that enters recovery from safe never also leaves it, so recovery is always seen.
+    dwellDone: ({ context: c }) => c.at > c.enteredAt && c.at - c.enteredAt >= c.cfg.recovery_dwell_s * 1000 && c.okStreak >= 1,
   },
 }).createMachine({
   id: 'mode',
@@ -75,11 +79,14 @@ export const modeMachine = setup({
         };
       }),
     },
+    // An override holds: the streaks and the stable clock restart at it, so the automatic
+    // transitions need their conditions anew (an override to safe after a long healthy run
+    // must not bounce straight on to recovery in the same step).
     OVERRIDE: [
-      { guard: ({ event }) => event.mode === 'nominal', target: '.nominal', actions: assign({ at: ({ event }) => event.at }) },
-      { guard: ({ event }) => event.mode === 'degraded', target: '.degraded', actions: assign({ at: ({ event }) => event.at }) },
-      { guard: ({ event }) => event.mode === 'safe', target: '.safe', actions: assign({ at: ({ event }) => event.at }) },
-      { guard: ({ event }) => event.mode === 'recovery', target: '.recovery', actions: assign({ at: ({ event }) => event.at }) },
+      { guard: ({ event }) => event.mode === 'nominal', target: '.nominal', actions: 'restartAt' },
+      { guard: ({ event }) => event.mode === 'degraded', target: '.degraded', actions: 'restartAt' },
+      { guard: ({ event }) => event.mode === 'safe', target: '.safe', actions: 'restartAt' },
+      { guard: ({ event }) => event.mode === 'recovery', target: '.recovery', actions: 'restartAt' },
     ],
   },
   states: {
@@ -112,6 +119,8 @@ export const modeMachine = setup({
       entry: 'markEntry',
       always: [
         { guard: 'toSafe', target: 'safe' },
+        // Health stuck between safe_below and degraded_below: not recovering, degraded.
+        { guard: 'toDegraded', target: 'degraded' },
         { guard: 'dwellDone', target: 'nominal' },
       ],
     },

@@ -19,7 +19,17 @@ export const EXIT = {
   /** Bad usage: unknown subcommand or option, invalid value, invalid scenario file. */
   USAGE: 2,
 } as const;
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+/** 0, 1, 2 for every command; a command may pass through a documented status of its own
+ *  (`fsw agent`: 3 port not openable, 75 hardware reset) by throwing a `StatusError`. */
+export type ExitCode = number;
+
+/** Ends a command with a specific documented exit status (the message is printed first). */
+export class StatusError extends Error {
+  constructor(readonly exitCode: number, message: string) {
+    super(message);
+    this.name = 'StatusError';
+  }
+}
 
 /** Thrown by a command for bad usage: printed as `fsw <cmd>: error: …`, exit 2. */
 export class UsageError extends Error {
