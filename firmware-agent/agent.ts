@@ -76,6 +76,7 @@ export class Agent extends Emitter<AgentEvents> {
   private pendingSafeEntry: string | undefined;
   private resuming: { id: string; step: number } | undefined;
   private restoredMode = false;
+  private acted: Decision | undefined;
   private lastRefused: string | undefined;
   private readonly dropsView = { escape: 0, crc: 0, oversize: 0, cbor: 0, schema: 0 };
 
@@ -171,6 +172,11 @@ export class Agent extends Emitter<AgentEvents> {
 
   get latestDecision(): Decision | undefined {
     return this.lastDecision;
+  }
+
+  /** The last decision that started an action. */
+  get lastActed(): Decision | undefined {
+    return this.acted;
   }
 
   get latestAssessment(): Assessment | undefined {
@@ -345,6 +351,7 @@ export class Agent extends Emitter<AgentEvents> {
     if (this.executor.blocked(decision.action!, decision.params)) return;
     const r = this.executor.request({ id: decision.id, action: decision.action!, params: decision.params, source: 'local' });
     if (!r.accepted) return; // duplicate (already running or done) or busy: the same decision again
+    this.acted = decision;
     this.record({ type: 'decision', id: decision.id, action: decision.action, rule: decision.rule, at: Math.floor(this.opts.clock.now()) }, 'cycle');
     this.log.event('DECISION_MADE', { id: decision.id, type: decision.type, action: decision.action, rule: decision.rule, confidence: decision.confidence, reasoning: decision.reasoning });
     this.emit('decision', decision, verdict);

@@ -10,9 +10,10 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, packageVersion, processIO, StatusError, UsageError, type CliIO, type CommandModule, type ExitCode } from './commands/common.js';
 import { agentCommand } from './commands/agent.js';
 import { emulateCommand } from './commands/emulate.js';
+import { runCommand } from './commands/run.js';
 
 /** Every subcommand, in the order `fsw --help` lists them. */
-export const COMMANDS: readonly CommandModule[] = [emulateCommand, agentCommand];
+export const COMMANDS: readonly CommandModule[] = [runCommand, emulateCommand, agentCommand];
 
 export function buildProgram(io: CliIO = processIO): Command {
   const program = new Command('fsw')
