@@ -35,6 +35,10 @@ export const ERROR_CODES = {
   E_JOURNAL_COMPACT: 'compaction failed because snapshot() threw; the file is unchanged and the record was not written',
   E_JOURNAL_OPTIONS: 'Journal.open was given invalid options (maxBytes too small or not an integer, snapshot not a function, fsync not a boolean)',
   E_JOURNAL_CLOSED: 'the journal was used after close()',
+  E_KEY_FILE: 'the constellation key file is missing, unreadable, of the wrong length, not hex, or all zero',
+  E_ISL_CONFIG: 'the ISL codec was given invalid options (key length, member list)',
+  E_ISL_ENCODE: 'an ISL message, or its counter, QoS, mid or destination, is invalid or cannot be represented; nothing was sent',
+  E_ISL_OVERSIZE: 'an ISL frame would be longer than the codec\u2019s maxBytes; nothing was sent',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

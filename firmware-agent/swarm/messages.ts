@@ -20,7 +20,7 @@ export const logEntry = struct({
   cid: text,
   action: text,
   params: mapOf(plain),
-  /** Absolute deadline, ms on the leader's clock when proposed, relative to `proposedAt`. */
+  /** How long the command has, ms: its deadline is `proposedAt + deadlineMs` (clocks synchronised, e.g. by GPS). */
   deadlineMs: uint53,
   proposedAt: uint53,
   targets: arrayOf(text),
@@ -49,8 +49,8 @@ export const SWARM_MESSAGES = {
   /** Raft AppendEntries (heartbeat when `entries` is empty). */
   append: struct({ t: literal('append'), term: uint53, prevIndex: uint53, prevTerm: uint53, entries: arrayOf(logEntry), commit: uint53 }),
   append_ack: struct({ t: literal('append_ack'), term: uint53, success: bool, match: uint53 }),
-  /** The leader asks for a vote on a constellation-wide action. */
-  propose: struct({ t: literal('propose'), term: uint53, pid: text, action: text, params: mapOf(plain), deadlineMs: uint53 }),
+  /** The leader asks for a vote on a constellation-wide action; `deadlineMs` is the ballot window (relative). */
+  propose: struct({ t: literal('propose'), term: uint53, pid: text, action: text, params: mapOf(plain), deadlineMs: uint53 }, { targets: arrayOf(text) }),
   /** A member's vote on a proposal, after its own arbitration. */
   ballot: struct({ t: literal('ballot'), term: uint53, pid: text, approve: bool, reason: text }),
   /** Outcome of a propagated command on one satellite. */
@@ -59,6 +59,8 @@ export const SWARM_MESSAGES = {
   digest: struct({ t: literal('digest'), window: uint53, digest: uint32 }),
   /** Bulk data (telemetry dumps), lowest priority. */
   bulk: struct({ t: literal('bulk'), data: bytes }),
+  /** Bus-level acknowledgement of QoS 1/2 messages (by message id); never reaches the application. */
+  ack: struct({ t: literal('ack'), mids: arrayOf(uint32) }),
 } as const;
 
 export const swarmMessage = byField('t', SWARM_MESSAGES);
@@ -82,5 +84,6 @@ export const PRIORITY_OF: Readonly<Record<SwarmKind, Priority>> = {
   health: 'health',
   digest: 'health',
   bulk: 'bulk',
+  ack: 'critical',
 };
 
