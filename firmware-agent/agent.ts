@@ -25,6 +25,11 @@ import { createLogger, cycleRecorder, halCounterSync, Metrics, type AgentLogger 
 import { emptyState, fold, snapshotRecords, type PersistedState } from './persistence.js';
 import { TelemetryStore } from './telemetry/store.js';
 import { Emitter } from '../hal/util/emitter.js';
+import { seededRandom } from './swarm/bus.js';
+import { JournalSwarmStore } from './swarm/journal-store.js';
+import { loadConstellationKey } from './swarm/keys.js';
+import { SwarmNode } from './swarm/swarm-node.js';
+import type { ExecStatus } from './swarm/consensus.js';
 
 export const AGENT_SW = 'fsw-agent/0.1.0';
 
@@ -38,7 +43,7 @@ export interface AgentOptions {
   id: string;
   log?: AgentLogger;
   metrics?: Metrics;
-  /** The constellation's view, when swarm coordination is on. */
+  /** Overrides the global context (tests); by default the swarm node's, or solo. */
   context?: () => GlobalContext;
 }
 
@@ -79,6 +84,8 @@ export class Agent extends Emitter<AgentEvents> {
   private acted: Decision | undefined;
   private lastRefused: string | undefined;
   private readonly dropsView = { escape: 0, crc: 0, oversize: 0, cbor: 0, schema: 0 };
+  /** Constellation coordination over the ISL (absent when the swarm is off or not configured). */
+  swarm: SwarmNode | undefined;
 
   constructor(private readonly opts: AgentOptions) {
     super();
@@ -95,7 +102,9 @@ export class Agent extends Emitter<AgentEvents> {
       this.telemetry.setDevices(h.devices);
       this.log.event('HAL_HELLO', { sat: h.sat, devices: h.devices.map((d) => d.id), watchdog_ms: h.watchdog_ms });
       if (!this.cycle.running && !this.paused) this.cycle.start();
+      this.swarm?.start();
     });
+    this.client.on('isl', (rx) => this.swarm?.receive(rx.from, rx.data));
     this.client.on('sample', (s) => this.telemetry.ingest(s));
     this.client.on('state', (s) => this.log.event('LINK_STATE', { state: s }));
     this.client.on('error', (e) => this.log.debug('HAL_ERROR', { err: e.code, detail: e.message }));
@@ -187,6 +196,7 @@ export class Agent extends Emitter<AgentEvents> {
   async start(): Promise<void> {
     this.openJournal();
     this.record({ type: 'boot', at: Math.floor(this.opts.clock.now()) }, 'now');
+    this.swarm = this.createSwarm();
     this.modes.start();
     if (this.state.mode && this.state.mode !== 'boot') {
       this.restoredMode = true;
@@ -199,6 +209,7 @@ export class Agent extends Emitter<AgentEvents> {
   }
 
   async stop(reason = 'stop'): Promise<void> {
+    this.swarm?.stop();
     this.cycle.stop();
     this.health.stop();
     this.executor.stopAll();
@@ -241,6 +252,70 @@ export class Agent extends Emitter<AgentEvents> {
   /** Cancel is not offered: actions are short sequences verified by read-back. */
   overrideMode(mode: Mode, reason: string): void {
     this.modes.send({ type: 'OVERRIDE', mode, at: this.opts.clock.now(), reason });
+  }
+
+  /** The swarm node, when enabled with members and a key; otherwise the agent flies solo. */
+  private createSwarm(): SwarmNode | undefined {
+    const cfg = this.opts.config.swarm;
+    if (!cfg.enabled) return undefined;
+    if (cfg.members.length < 2 || !cfg.members.includes(this.opts.id) || !cfg.key_file) {
+      this.log.event('AGENT_START', { swarm: 'off', why: 'swarm.members (with this satellite) and swarm.key_file are needed' });
+      return undefined;
+    }
+    const key = loadConstellationKey(cfg.key_file);
+    const client = this.client;
+    return new SwarmNode({
+      self: this.opts.id,
+      members: cfg.members,
+      key,
+      clock: this.opts.clock,
+      random: seededRandom(`election:${this.opts.id}`),
+      store: new JournalSwarmStore(this.state.swarm, (r) => this.record(r, 'now')),
+      radio: {
+        transmit: (to, bytes) =>
+          client.islTx(to, bytes).then(
+            (a) => (a.ok ? { ok: true as const } : { ok: false as const, code: a.code ?? 'error', ...(a.msg ? { msg: a.msg } : {}) }),
+            (e: { code?: string; message?: string }) => ({ ok: false as const, code: e.code ?? 'error', ...(e.message ? { msg: e.message } : {}) }),
+          ),
+      },
+      local: {
+        arbitrate: (action) => {
+          const a = this.lastAssessment;
+          if (!a) return { ok: false, reason: 'no telemetry yet' };
+          const v = arbitrate(action, 'constellation', a, this.telemetry.snapshot());
+          return v.ok ? { ok: true } : { ok: false, reason: v.reason };
+        },
+        execute: (cid, action, params) => {
+          if (action === 'demote' || action === 'promote') {
+            if (params.member === this.opts.id) (action === 'demote' ? this.swarm?.election.demote() : this.swarm?.election.promote());
+            this.executor.remember(cid, 'done');
+            return { accepted: true };
+          }
+          const r = this.executor.request({ id: cid, action, params: params as Record<string, string | number | boolean>, source: 'constellation' });
+          return r.accepted ? r : { accepted: false, reason: r.reason, detail: r.detail };
+        },
+        outcome: (cid): ExecStatus | undefined => {
+          const st = this.executor.outcome(cid);
+          if (st === undefined) return undefined;
+          if (st === 'done') return { state: 'done' };
+          if (st === 'failed' || st === 'timed_out') return { state: st, reason: `action ${st} (see the agent log)` };
+          return { state: 'running' };
+        },
+      },
+      status: () => {
+        const v = this.telemetry.snapshot().values;
+        const temps = ['thermal.obc', 'thermal.battery', 'thermal.payload', 'thermal.radio'].map((k) => v[k]).filter((x): x is number => typeof x === 'number');
+        return {
+          health: this.lastAssessment?.overall ?? 1,
+          mode: this.mode,
+          soc: typeof v['eps.soc'] === 'number' ? v['eps.soc'] : Number.NaN,
+          tmaxC: temps.length ? Math.max(...temps) : Number.NaN,
+        };
+      },
+      bitRate: cfg.bit_rate,
+      quorum: cfg.quorum,
+      election: cfg.election,
+    });
   }
 
   private openJournal(): void {
@@ -304,7 +379,7 @@ export class Agent extends Emitter<AgentEvents> {
     this.lastAssessment = assessment;
     const fresh = Object.values(snap.stale).some((s) => !s);
     this.modes.send({ type: 'ASSESSED', at: snap.at, overall: assessment.overall, critical: assessment.anomalies.some((a) => a.severity === 'critical'), fresh });
-    const ctx = this.opts.context?.() ?? SOLO_CONTEXT;
+    const ctx = this.opts.context?.() ?? this.swarm?.context() ?? SOLO_CONTEXT;
     const decision = t.run('decide', () => {
       const inputs = { snap, assessment, mode: this.mode, ctx, recent: this.state.recent, blocked: this.executor.blockedDevices() };
       try {

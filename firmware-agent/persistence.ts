@@ -2,6 +2,7 @@ import type { ActionState } from './actions/action-machine.js';
 import type { ActionRecord } from './actions/executor.js';
 import { MODES, type Mode, type ParamValue } from './decide/types.js';
 import type { JournalRecord } from './journal/index.js';
+import { logEntry, type LogEntry } from './swarm/messages.js';
 
 /**
  * What the agent keeps across a reboot, and how journal records fold into it. Records are
@@ -25,7 +26,16 @@ export interface InFlight {
   step: number;
 }
 
+/** The swarm layer's durable state (Raft term, vote and log; the ISL send-counter reservation). */
+export interface SwarmPersisted {
+  term: number;
+  votedFor: string | null;
+  counterReservedTo: number;
+  log: LogEntry[];
+}
+
 export interface PersistedState {
+  swarm: SwarmPersisted;
   mode: Mode | null;
   inFlight: Map<string, InFlight>;
   completed: Map<string, ActionState>;
@@ -42,6 +52,7 @@ const FINAL = new Set<ActionState>(['done', 'failed', 'timed_out']);
 
 export function emptyState(): PersistedState {
   return {
+    swarm: { term: 0, votedFor: null, counterReservedTo: 0, log: [] },
     mode: null,
     inFlight: new Map(),
     completed: new Map(),
@@ -109,6 +120,26 @@ export function fold(s: PersistedState, r: JournalRecord): void {
       if (sig && n !== undefined) s.recurrence = { ...s.recurrence, [sig]: n };
       return;
     }
+    case 'swarm_vote': {
+      const term = int(r.term);
+      if (term === undefined || term < s.swarm.term) return;
+      s.swarm.term = term;
+      s.swarm.votedFor = typeof r.votedFor === 'string' ? r.votedFor : null;
+      return;
+    }
+    case 'swarm_counter': {
+      const upTo = int(r.upTo);
+      if (upTo !== undefined && upTo > s.swarm.counterReservedTo) s.swarm.counterReservedTo = upTo;
+      return;
+    }
+    case 'swarm_log': {
+      const from = int(r.fromIndex);
+      if (from === undefined || from < 1 || !Array.isArray(r.entries)) return;
+      const entries = r.entries.filter((e): e is LogEntry => logEntry.check(e) === undefined);
+      if (entries.length !== r.entries.length || from > s.swarm.log.length + 1) return;
+      s.swarm.log = [...s.swarm.log.slice(0, from - 1), ...entries];
+      return;
+    }
     case 'counters': {
       for (const k of Object.keys(s.counters) as (keyof Counters)[]) {
         const v = int(r[k]);
@@ -136,6 +167,9 @@ export function fold(s: PersistedState, r: JournalRecord): void {
 /** Records that replay to `s` (for compaction). */
 export function snapshotRecords(s: PersistedState): JournalRecord[] {
   const out: JournalRecord[] = [];
+  if (s.swarm.term > 0 || s.swarm.votedFor !== null) out.push({ type: 'swarm_vote', term: s.swarm.term, votedFor: s.swarm.votedFor });
+  if (s.swarm.counterReservedTo > 0) out.push({ type: 'swarm_counter', upTo: s.swarm.counterReservedTo });
+  if (s.swarm.log.length > 0) out.push({ type: 'swarm_log', fromIndex: 1, entries: s.swarm.log });
   if (s.mode) out.push({ type: 'mode', mode: s.mode });
   out.push({ type: 'counters', ...s.counters });
   out.push({ type: 'snapshot', completed: [...s.completed], recent: s.recent, recurrence: s.recurrence });

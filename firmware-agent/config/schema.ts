@@ -162,8 +162,32 @@ export const agentConfigSchema = z
       })
       .strict()
       .default({ log_level: 'info', metrics_port: 0 }),
-    /** Swarm coordination over the ISL (the constellation issue). */
-    swarm: z.object({ enabled: z.boolean().default(true) }).passthrough().default({ enabled: true }),
+    /** Swarm coordination over the ISL. Runs when enabled, with ≥ 2 members and a key file. */
+    swarm: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Every member's satellite id, in the same order on every member. */
+        members: z.array(z.string().min(1)).default([]),
+        /** The constellation key: 32 bytes as 64 hex digits (never in the repository). */
+        key_file: z.string().min(1).optional(),
+        /** ISL air data rate, bit/s (the radio does not announce it). */
+        bit_rate: z.number().positive().default(9600),
+        quorum: z.enum(['majority', 'two_thirds']).default('majority'),
+        election: z
+          .object({
+            heartbeat_ms: z.number().int().min(10).default(250),
+            election_timeout_min_ms: z.number().int().min(10).default(750),
+            election_timeout_max_ms: z.number().int().min(10).default(1250),
+            lease_ms: z.number().int().min(10).default(1000),
+            /** Below this health a node does not stand, and a leader steps down. */
+            stand_threshold: z.number().min(0).max(1).default(0.5),
+          })
+          .strict()
+          .refine((e) => e.election_timeout_max_ms >= e.election_timeout_min_ms, { path: ['election_timeout_max_ms'], message: 'must be >= election_timeout_min_ms' })
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

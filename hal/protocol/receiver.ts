@@ -1,5 +1,5 @@
 import { SlipDecoder, type FramingDropReason } from '../framing/slip.js';
-import { decodeBody, type BodyResult } from './codec.js';
+import { decodeBody, decodeLentBody, type BodyResult } from './codec.js';
 import type { Message } from './messages.js';
 
 export type DropReason = FramingDropReason | 'cbor' | 'schema';
@@ -33,7 +33,9 @@ export class FrameReceiver {
     const onHandlerError = h.onHandlerError ?? (() => {});
     this.slip = new SlipDecoder({
       ...(opts.maxPayload !== undefined ? { maxPayload: opts.maxPayload } : {}),
-      onFrame: (body) => this.onBody(body),
+      // The body is decoded at once and nothing of it is kept: no copy per frame.
+      lend: true,
+      onFrame: (body) => this.deliver(decodeLentBody(body)),
       onDrop: (reason, bytes) => this.drop(reason, `${bytes} bytes buffered`),
       onHandlerError,
     });
@@ -50,26 +52,37 @@ export class FrameReceiver {
 
   /** A CRC-checked body (also used by links that carry bodies without SLIP). */
   onBody(body: Uint8Array): void {
-    const r = decodeBody(body);
+    this.deliver(decodeBody(body));
+  }
+
+  private deliver(r: BodyResult): void {
     if (r.ok) {
       this.delivered++;
-      this.guard(() => this.h.onMessage(r.msg));
+      try {
+        this.h.onMessage(r.msg);
+      } catch (err) {
+        this.handlerError(err);
+      }
       return;
     }
     this.drop(r.reason, r.why);
-    this.guard(() => this.h.onRefused?.(r));
+    try {
+      this.h.onRefused?.(r);
+    } catch (err) {
+      this.handlerError(err);
+    }
   }
 
   private drop(reason: DropReason, detail: string): void {
     this.drops[reason]++;
-    this.guard(() => this.h.onDrop?.(reason, detail));
+    try {
+      this.h.onDrop?.(reason, detail);
+    } catch (err) {
+      this.handlerError(err);
+    }
   }
 
-  private guard(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      (this.h.onHandlerError ?? (() => {}))(err);
-    }
+  private handlerError(err: unknown): void {
+    (this.h.onHandlerError ?? (() => {}))(err);
   }
 }

@@ -67,10 +67,14 @@ export const isMap = (v: unknown): v is Record<string, unknown> =>
 
 /** A map of text keys to values of one schema. */
 export function mapOf<T>(value: Schema<T>): Schema<Record<string, T>> {
-  return schema<Record<string, T>>(`{text: ${value.describe}}`, (v) => {
+  const describe = `{text: ${value.describe}}`;
+  // Any plain value: only the map itself is checked (no walk over its values).
+  if ((value as Schema<unknown>) === plain) return schema<Record<string, T>>(describe, (v) => (isMap(v) ? undefined : 'expected a map'));
+  const check = value.check;
+  return schema<Record<string, T>>(describe, (v) => {
     if (!isMap(v)) return 'expected a map';
     for (const k in v) {
-      const e = value.check(v[k]);
+      const e = check(v[k]);
       if (e !== undefined) return `${k}: ${e}`;
     }
     return undefined;
@@ -84,6 +88,9 @@ type Simplify<T> = { [K in keyof T]: T[K] } & {};
 /**
  * A map with required and optional fields. Unknown keys are ignored (PROTOCOL.md §2:
  * forward compatibility); an optional field that is present must still conform.
+ *
+ * Compiled once into flat arrays of keys and checkers (no Object.entries, no iterator or
+ * destructuring per call); the reasons are the same as field-by-field in declaration order.
  */
 export function struct<R extends Shape, O extends Shape = Record<never, never>>(
   required: R,
@@ -92,18 +99,26 @@ export function struct<R extends Shape, O extends Shape = Record<never, never>>(
   const req = Object.entries(required);
   const opt = Object.entries(optional ?? {});
   const describe = `{${[...req.map(([k, s]) => `${k}: ${s.describe}`), ...opt.map(([k, s]) => `${k}?: ${s.describe}`)].join(', ')}}`;
+  const reqKeys = req.map(([k]) => k);
+  const reqChecks = req.map(([, s]) => s.check);
+  const optKeys = opt.map(([k]) => k);
+  const optChecks = opt.map(([, s]) => s.check);
+  const nReq = reqKeys.length;
+  const nOpt = optKeys.length;
   return schema(describe, (v) => {
     if (!isMap(v)) return 'expected a map';
-    for (const [k, s] of req) {
+    for (let i = 0; i < nReq; i++) {
+      const k = reqKeys[i]!;
       const x = v[k];
       if (x === undefined) return `missing field ${k}`;
-      const e = s.check(x);
+      const e = reqChecks[i]!(x);
       if (e !== undefined) return `${k}: ${e}`;
     }
-    for (const [k, s] of opt) {
+    for (let i = 0; i < nOpt; i++) {
+      const k = optKeys[i]!;
       const x = v[k];
       if (x === undefined) continue;
-      const e = s.check(x);
+      const e = optChecks[i]!(x);
       if (e !== undefined) return `${k}: ${e}`;
     }
     return undefined;

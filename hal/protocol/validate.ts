@@ -13,20 +13,32 @@ export type Validation =
  */
 export function validateBody(x: unknown): Validation {
   if (!isMap(x)) return { ok: false, code: 'schema', why: 'body is not a map' };
-  const seq = x.seq;
-  const ref = typeof seq === 'number' && Number.isInteger(seq) && seq >= 0 && seq <= UINT32_MAX ? seq : undefined;
-  const withRef = <T extends object>(r: T): T & { ref?: number } => (ref === undefined ? r : { ...r, ref });
-  const kind = typeof x.kind === 'string' ? x.kind : undefined;
+  const kind = x.kind;
   const v = x.v;
+  // The common case first: a known kind that conforms. No allocation but the result.
+  if (v === PROTOCOL_VERSION && typeof kind === 'string' && isKind(kind)) {
+    const why = KINDS[kind].check(x);
+    if (why === undefined) return { ok: true, msg: x as Message };
+    return refusal(x, 'schema', `${kind}: ${why}`, kind);
+  }
+  const k = typeof kind === 'string' ? kind : undefined;
   if (v !== PROTOCOL_VERSION) {
     if (typeof v === 'number' && Number.isInteger(v) && v >= 0) {
-      return withRef({ ok: false as const, code: 'version' as const, why: `version ${v} is not ${PROTOCOL_VERSION}`, ...(kind ? { kind } : {}) });
+      // (an empty kind is left out here, as it always was)
+      return refusal(x, 'version', `version ${v} is not ${PROTOCOL_VERSION}`, k ? k : undefined);
     }
-    return withRef({ ok: false as const, code: 'schema' as const, why: 'v: expected an unsigned integer' });
+    return refusal(x, 'schema', 'v: expected an unsigned integer', undefined);
   }
-  if (kind === undefined) return withRef({ ok: false as const, code: 'schema' as const, why: 'kind: expected text' });
-  if (!isKind(kind)) return withRef({ ok: false as const, code: 'kind' as const, why: `unknown kind ${JSON.stringify(kind)}`, kind });
-  const why = KINDS[kind].check(x);
-  if (why !== undefined) return withRef({ ok: false as const, code: 'schema' as const, why: `${kind}: ${why}`, kind });
-  return { ok: true, msg: x as Message };
+  if (k === undefined) return refusal(x, 'schema', 'kind: expected text', undefined);
+  return refusal(x, 'kind', `unknown kind ${JSON.stringify(k)}`, k);
+}
+
+/** A refusal naming `ref` (the body's `seq`) when it could be read, and `kind` when known. */
+function refusal(x: Record<string, unknown>, code: 'schema' | 'version' | 'kind', why: string, kind: string | undefined): Validation {
+  const seq = x.seq;
+  const ref = typeof seq === 'number' && Number.isInteger(seq) && seq >= 0 && seq <= UINT32_MAX ? seq : undefined;
+  const r: { ok: false; code: 'schema' | 'version' | 'kind'; why: string; kind?: string; ref?: number } = { ok: false, code, why };
+  if (kind !== undefined) r.kind = kind;
+  if (ref !== undefined) r.ref = ref;
+  return r;
 }

@@ -12,6 +12,7 @@
  * finds it by itself.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -37,6 +38,19 @@ export interface BenchContext {
   quick: boolean;
   /** Prints one progress line (prefixed with the benchmark id). */
   log: (line: string) => void;
+  /** The full-length runs a requirement states (10-minute soaks, a whole orbit); see isLong. */
+  long?: boolean;
+}
+
+/** "load 1.23/0.98 on 2 cores": the 1- and 5-minute load averages, for logs on a shared machine. */
+export function machineLoad(): string {
+  const [one, five] = loadavg();
+  return `load ${one!.toFixed(2)}/${five!.toFixed(2)} on ${availableParallelism()} cores`;
+}
+
+/** Whether to run the long versions: `ctx.long`, or BENCH_LONG=1 in the environment. */
+export function isLong(ctx: BenchContext): boolean {
+  return ctx.long === true || process.env.BENCH_LONG === '1';
 }
 
 export interface Benchmark {
@@ -49,18 +63,27 @@ export interface Benchmark {
 // ---------------------------------------------------------------------------------------
 // Targets and figures
 
-/** A target on the ratio value/baseline. */
-export type Target = { ratioAtLeast: number } | { ratioAtMost: number } | null;
+/**
+ * A target on the ratio value/baseline, or (`atLeast`/`atMost`) on the value itself, in the
+ * figure's unit: for requirements stated in absolute terms (a p99 in ms, an RSS in MB, zero
+ * slips), where a ratio to a same-run baseline is context, not the criterion.
+ */
+export type Target = { ratioAtLeast: number } | { ratioAtMost: number } | { atLeast: number } | { atMost: number } | null;
 
-export function targetText(t: Target): string {
+export function targetText(t: Target, unit = ''): string {
   if (!t) return '';
-  return 'ratioAtLeast' in t ? `ratio >= ${t.ratioAtLeast}` : `ratio <= ${t.ratioAtMost}`;
+  const u = unit ? ` ${unit}` : '';
+  if ('ratioAtLeast' in t) return `ratio >= ${t.ratioAtLeast}`;
+  if ('ratioAtMost' in t) return `ratio <= ${t.ratioAtMost}`;
+  if ('atLeast' in t) return `>= ${t.atLeast}${u}`;
+  return `<= ${t.atMost}${u}`;
 }
 
 /**
- * Builds a figure with its ratio and pass/miss from a target on the ratio. The ratio is
- * value/baseline unless `pairedRatio` is given (see compareThroughput: the median of the
- * ratios of adjacent rounds, which cancels slow drifts in machine load better).
+ * Builds a figure with its ratio and pass/miss from a target on the ratio (or on the value,
+ * for `atLeast`/`atMost` targets). The ratio is value/baseline unless `pairedRatio` is given
+ * (see compareThroughput: the median of the ratios of adjacent rounds, which cancels slow
+ * drifts in machine load better).
  */
 export function figure(name: string, value: number, unit: string, baseline: number | null, target: Target = null, pairedRatio?: number): Figure {
   const ratio =
@@ -70,13 +93,17 @@ export function figure(name: string, value: number, unit: string, baseline: numb
         ? value / baseline
         : null;
   let pass: boolean | null = null;
-  if (target && ratio !== null) pass = 'ratioAtLeast' in target ? ratio >= target.ratioAtLeast : ratio <= target.ratioAtMost;
-  return { figure: name, value, unit, baseline, ratio, target: targetText(target), pass };
+  if (target) {
+    if ('ratioAtLeast' in target) pass = ratio === null ? null : ratio >= target.ratioAtLeast;
+    else if ('ratioAtMost' in target) pass = ratio === null ? null : ratio <= target.ratioAtMost;
+    else if (Number.isFinite(value)) pass = 'atLeast' in target ? value >= target.atLeast : value <= target.atMost;
+  }
+  return { figure: name, value, unit, baseline, ratio, target: targetText(target, unit), pass };
 }
 
 /** A figure that could not be measured (missing tool, …): pass null, reason in `target`. */
 export function skipped(name: string, unit: string, target: Target, reason: string): Figure {
-  const t = targetText(target);
+  const t = targetText(target, unit);
   return { figure: name, value: Number.NaN, unit, baseline: null, ratio: null, target: `SKIPPED (${reason})${t ? `; ${t}` : ''}`, pass: null };
 }
 

@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { flushMicrotasks, VirtualClock, type Link } from '../../hal/index.js';
 import { Constellation } from '../../emulator/constellation.js';
-import type { Scenario } from '../../emulator/scenario/schema.js';
+import { satIds, type Scenario } from '../../emulator/scenario/schema.js';
 import { Agent, type AgentEvents } from '../../firmware-agent/agent.js';
 import { parseAgentConfig } from '../../firmware-agent/config/load.js';
 import type { AgentConfig } from '../../firmware-agent/config/schema.js';
@@ -39,21 +40,33 @@ export class InProcessRun {
   private readonly links = new Map<string, Link>();
 
   constructor(private readonly opts: InProcessOptions) {
-    this.config = parseAgentConfig({ ...opts.agentConfig, ...opts.scenario.agent }, `scenario ${opts.scenario.name} agent`);
+    mkdirSync(opts.workDir, { recursive: true });
+    // The constellation key of a simulated run is derived from the seed (a mission's key is
+    // random and lives in a file on each board, never in the repository).
+    const keyFile = join(opts.workDir, 'constellation.key');
+    writeFileSync(keyFile, createHash('sha256').update(`constellation-key:${opts.scenario.seed}`).digest('hex') + '\n', { mode: 0o600 });
+    const ids = satIds(opts.scenario.constellation.count, opts.scenario.constellation.id_prefix);
+    const base = { ...opts.agentConfig, ...opts.scenario.agent } as Record<string, unknown>;
+    const swarm = { members: ids, key_file: keyFile, ...(base.swarm as Record<string, unknown> | undefined) };
+    this.config = parseAgentConfig({ ...base, swarm }, `scenario ${opts.scenario.name} agent`);
     this.constellation = new Constellation({
       scenario: opts.scenario,
       clock: this.clock,
       resolveLeader: () => this.leader(),
     });
-    mkdirSync(opts.workDir, { recursive: true });
     for (const [id, link] of this.constellation.fcLinks) this.links.set(id, link);
     this.constellation.on('reset', (sat, reason) => void this.restart(sat, `hardware reset: ${reason}`));
     this.constellation.on('power', (sat, on) => void (on ? this.boot(sat) : this.kill(sat)));
   }
 
-  /** Who leads (the swarm issue fills this in; solo agents have none). */
+  /** Who leads now (the agent whose swarm role is leader with the highest term), if anyone. */
   leader(): string | undefined {
-    return undefined;
+    let best: { id: string; term: number } | undefined;
+    for (const [id, a] of this.agents) {
+      const e = a.swarm?.election;
+      if (e && e.role === 'leader' && (!best || e.term > best.term)) best = { id, term: e.term };
+    }
+    return best?.id;
   }
 
   journalPath(sat: string): string {

@@ -1,0 +1,190 @@
+import { and, not, setup } from 'xstate';
+import type { SwarmRole } from './messages.js';
+
+/**
+ * The role of one node in the Raft election (README "Rules"), as a state machine. The
+ * machine owns the role and its timers; the Raft data (term, vote, log, votes, acks) lives in
+ * `Election`, which provides the actions, guards and delays below and feeds the events.
+ *
+ *                  ┌─ timeout, cannot stand: stay (health < stand_threshold) ─┐
+ *                  ▼                                                          │
+ *   init ──▶ follower ──────── timeout, can stand ────────▶ candidate ──┐     │
+ *     │        ▲  ▲ ▲                                        │   ▲      │ timeout: stand again
+ *     │        │  │ │                                        │   │      │ (COMPETITOR re-arms it)
+ *     │        │  │ └── HEARD_LEADER / NEW_TERM / timeout,   │   └──────┘ (next term)
+ *     │        │  │     unable to stand ───────────────────── ┤
+ *     │        │  │                                 votes from a quorum (and still healthy)
+ *     │        │  │                                          ▼
+ *     │        │  └─── NEW_TERM / lease lost / health low ── leader (heartbeat every heartbeat_ms;
+ *     │        │                                                      lease re-checked at its expiry)
+ *     └──(configured standby)──▶ standby ──PROMOTE──┘
+ *                                   ▲
+ *                 DEMOTE (from any state)
+ *
+ * - follower: waits a randomised election timeout, restarted by every valid `append` from the
+ *   current leader (HEARD_LEADER) and every vote it grants (GRANTED_VOTE). When it fires the
+ *   node forgets its leader and stands, unless its health is below `stand_threshold`.
+ * - candidate: on entry starts a candidacy (term + 1, votes for itself, persists both, asks
+ *   every member); becomes leader on a quorum of votes, follower on a valid `append` of its term
+ *   or a higher term, and stands again (next term) when its timeout fires without a result. Its
+ *   timeout (`candidateTimeout`) is re-armed when a competitor of the same term shows up
+ *   (COMPETITOR): the split-vote tie-break of `Election.candidateTimeoutMs`.
+ * - leader: heartbeats every `heartbeat_ms`; steps down on a higher term, when it has not heard
+ *   a quorum (acks) for `lease_ms`, or when its health drops below `stand_threshold`.
+ * - standby: replicates and votes but never stands (DEMOTE, or configured); forgets its leader
+ *   when it hears none for an election timeout. PROMOTE makes it a follower again.
+ */
+export type ElectionEvent =
+  /** A valid `append` from the leader of the current term (restarts the election timer). */
+  | { type: 'HEARD_LEADER' }
+  /** This node just granted its vote (restarts the election timer). */
+  | { type: 'GRANTED_VOTE' }
+  /** A message carried a higher term; `Election` has adopted and persisted it. */
+  | { type: 'NEW_TERM' }
+  /** A vote was counted (the candidate re-checks for a quorum). */
+  | { type: 'VOTE' }
+  /** The node's health may have changed (the leader re-checks it at once). */
+  | { type: 'CHECK_HEALTH' }
+  /** A candidate saw a `vote_req` of its own term (a split vote is likely). */
+  | { type: 'COMPETITOR' }
+  | { type: 'DEMOTE' }
+  | { type: 'PROMOTE' };
+
+export type ElectionState = 'init' | 'follower' | 'candidate' | 'leader' | 'standby';
+
+export const electionMachine = setup({
+  types: {
+    events: {} as ElectionEvent,
+    input: {} as { standby: boolean },
+    context: {} as { standby: boolean },
+  },
+  actions: {
+    /** Records the role (in `Election`) as the state is entered. */
+    enterRole: (_, _params: { role: SwarmRole }) => {},
+    /** Term + 1, vote for self, persist (before anything is sent), ask every member. */
+    startCandidacy: () => {},
+    /** nextIndex/matchIndex/acks reset, leader = self, a no-op entry of the new term. */
+    becomeLeader: () => {},
+    /** AppendEntries to every peer (entries from its nextIndex, or a heartbeat). */
+    sendHeartbeats: () => {},
+    endLeadership: () => {},
+    /** No leader heard for an election timeout: the node no longer knows one. */
+    forgetLeader: () => {},
+    /** Counters (stats) of the two step-down reasons. */
+    noteLeaseLost: () => {},
+    noteUnhealthy: () => {},
+  },
+  guards: {
+    /** Health ≥ stand_threshold (standby never gets here). */
+    canStand: () => false,
+    /** Votes (self included) from a quorum in the current term. */
+    wonVotes: () => false,
+    /** No quorum of members (self included) heard within lease_ms. */
+    leaseLost: () => false,
+    unhealthy: () => false,
+    configuredStandby: ({ context }) => context.standby,
+  },
+  delays: {
+    /** Uniform in [election_timeout_min_ms, election_timeout_max_ms], from the seeded random. */
+    electionTimeout: 450,
+    heartbeat: 100,
+    /** The rest of the candidacy's wait (re-armed on COMPETITOR). */
+    candidateTimeout: 450,
+    /** Until the current lease would expire (re-armed after each check). */
+    leaseCheck: 500,
+  },
+}).createMachine({
+  id: 'election',
+  context: ({ input }) => ({ standby: input.standby }),
+  initial: 'init',
+  on: {
+    DEMOTE: { target: '.standby' },
+  },
+  states: {
+    init: {
+      always: [{ guard: 'configuredStandby', target: 'standby' }, { target: 'follower' }],
+    },
+    follower: {
+      entry: { type: 'enterRole', params: { role: 'follower' } },
+      on: {
+        HEARD_LEADER: { target: 'follower', reenter: true },
+        GRANTED_VOTE: { target: 'follower', reenter: true },
+      },
+      after: {
+        electionTimeout: [
+          { guard: 'canStand', target: 'candidate', actions: 'forgetLeader' },
+          { target: 'follower', reenter: true, actions: 'forgetLeader' },
+        ],
+      },
+    },
+    candidate: {
+      entry: ['startCandidacy', { type: 'enterRole', params: { role: 'candidate' } }],
+      always: [
+        { guard: and(['wonVotes', 'canStand']), target: 'leader' },
+        // Won, but health fell below the threshold meanwhile: do not lead.
+        { guard: and(['wonVotes', not('canStand')]), target: 'follower' },
+      ],
+      initial: 'waiting',
+      states: {
+        waiting: {
+          on: { COMPETITOR: { target: 'waiting', reenter: true } },
+          after: {
+            candidateTimeout: [{ guard: 'canStand', target: '#election.candidate', reenter: true }, { target: '#election.follower' }],
+          },
+        },
+      },
+      on: {
+        HEARD_LEADER: { target: 'follower' },
+        NEW_TERM: { target: 'follower' },
+      },
+    },
+    leader: {
+      entry: [{ type: 'enterRole', params: { role: 'leader' } }, 'becomeLeader'],
+      exit: 'endLeadership',
+      always: { guard: 'unhealthy', target: 'follower', actions: 'noteUnhealthy' },
+      on: {
+        NEW_TERM: { target: 'follower' },
+        CHECK_HEALTH: {},
+      },
+      type: 'parallel',
+      states: {
+        beat: {
+          initial: 'tick',
+          states: {
+            tick: {
+              entry: 'sendHeartbeats',
+              after: { heartbeat: { target: 'tick', reenter: true } },
+            },
+          },
+        },
+        lease: {
+          initial: 'held',
+          states: {
+            held: {
+              after: {
+                leaseCheck: [{ guard: 'leaseLost', target: '#election.follower', actions: 'noteLeaseLost' }, { target: 'held', reenter: true }],
+              },
+            },
+          },
+        },
+      },
+    },
+    standby: {
+      entry: { type: 'enterRole', params: { role: 'standby' } },
+      on: {
+        PROMOTE: { target: 'follower' },
+        HEARD_LEADER: { target: 'standby', reenter: true },
+      },
+      after: {
+        electionTimeout: { target: 'standby', reenter: true, actions: 'forgetLeader' },
+      },
+    },
+  },
+});
+
+/** The top-level state of a snapshot value. */
+export function stateOf(value: unknown): ElectionState {
+  if (typeof value === 'string') return value as ElectionState;
+  if (value && typeof value === 'object') return Object.keys(value)[0] as ElectionState;
+  return 'init';
+}
