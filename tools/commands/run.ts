@@ -31,6 +31,8 @@ export interface RunSummary {
   actionsFailed: number;
   safeEntries: number;
   restarts: number;
+  leaderChanges: number;
+  divergences: number;
   slips: number;
   cycleP50Us: number;
   cycleP99Us: number;
@@ -43,7 +45,9 @@ function satLine(id: string, a: Agent | undefined, run: InProcessRun): string {
   const hottest = Math.max(w.thermal.obcC, w.thermal.batteryC, w.thermal.payloadC, w.thermal.radioC);
   if (!a) return `  ${id.padEnd(7)} (flight computer off)`;
   const d = a.lastActed;
-  return `  ${id.padEnd(7)} ${a.currentMode.padEnd(9)} soc ${w.power.soc.toFixed(2)}  hottest ${hottest.toFixed(1).padStart(5)} °C  ${w.lit ? 'sun    ' : 'eclipse'}  last action ${d ? `${d.action} (${d.rule})` : '-'}`;
+  const e = a.swarm?.election;
+  const role = e ? `${e.role.padEnd(9)} t${String(e.term).padEnd(3)}` : 'solo         ';
+  return `  ${id.padEnd(7)} ${a.currentMode.padEnd(9)} ${role} soc ${w.power.soc.toFixed(2)}  hottest ${hottest.toFixed(1).padStart(5)} °C  ${w.lit ? 'sun    ' : 'eclipse'}  last action ${d ? `${d.action} (${d.rule})` : '-'}`;
 }
 
 /** Runs a scenario in process; resolves with the summary (also printed). */
@@ -52,6 +56,8 @@ export async function runScenario(scenarioArg: string, opts: RunOptions, io: Cli
   const duration = opts.duration ?? scenario.duration_s;
   const dir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'fsw-run-'));
   const run = new InProcessRun({ scenario, workDir: dir });
+  let leaderChanges = 0;
+  let lastLeader: string | undefined;
   const t0 = performance.now();
   io.out(`fsw run: scenario "${scenario.name}" (seed ${scenario.seed}), ${scenario.constellation.count} satellites, ${formatSeconds(duration)} of virtual time\n`);
   let stop = false;
@@ -60,6 +66,11 @@ export async function runScenario(scenarioArg: string, opts: RunOptions, io: Cli
   const step = opts.every;
   for (let t = Math.min(step, duration); !stop; t = Math.min(t + step, duration)) {
     await run.runTo(t);
+    const l = run.leader();
+    if (l !== undefined && l !== lastLeader) {
+      if (lastLeader !== undefined) leaderChanges++;
+      lastLeader = l;
+    }
     const pct = ((100 * t) / duration).toFixed(0).padStart(3);
     io.out(`[${pct}%] t=${formatSeconds(t)}  (${((performance.now() - t0) / 1000).toFixed(1)} s wall)\n`);
     for (const id of run.constellation.ids()) io.out(`${satLine(id, run.agents.get(id), run)}\n`);
@@ -81,6 +92,8 @@ export async function runScenario(scenarioArg: string, opts: RunOptions, io: Cli
     actionsFailed: sum((a) => a.state.counters.actionsFailed),
     safeEntries: sum((a) => a.state.counters.safeEntries),
     restarts: run.restarts.length,
+    leaderChanges,
+    divergences: sum((a) => a.swarm?.stats.divergences ?? 0),
     slips: sum((a) => a.cycle.slips),
     cycleP50Us: Math.max(...totals.map((h) => h.p50)),
     cycleP99Us: Math.max(...totals.map((h) => h.p99)),
@@ -95,6 +108,7 @@ export async function runScenario(scenarioArg: string, opts: RunOptions, io: Cli
       `summary: ${formatSeconds(summary.virtualS)} virtual in ${summary.wallS.toFixed(1)} s wall`,
       `  decisions ${summary.decisions}, actions done ${summary.actionsDone}, failed ${summary.actionsFailed}`,
       `  safe-mode entries ${summary.safeEntries}, agent restarts ${summary.restarts}`,
+      `  leader ${lastLeader ?? 'none'}, leader changes seen ${summary.leaderChanges}, decision divergences ${summary.divergences}`,
       `  cycle CPU time p50 ${summary.cycleP50Us} µs, p99 ${summary.cycleP99Us} µs (worst satellite), slips ${summary.slips}`,
       `  frames dropped: ${Object.entries(drops).map(([k, v]) => `${k} ${v}`).join(', ')}`,
       `  final modes: ${Object.entries(summary.modes).map(([k, v]) => `${k} ${v}`).join(', ')}`,

@@ -1,0 +1,103 @@
+import { writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseScenario } from '../../../emulator/scenario/load.js';
+import type { ScenarioInput } from '../../../emulator/scenario/schema.js';
+import { InProcessRun } from '../../../tools/runner/in-process.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Full agents with their swarm nodes, over the emulator's ISL radio network, on virtual time. */
+async function swarmRun(input: Partial<ScenarioInput>, agentConfig: Record<string, unknown> = {}) {
+  const scenario = parseScenario({ name: 'swarm', duration_s: 300, constellation: { count: 5 }, ...input });
+  const run = new InProcessRun({ scenario, workDir: mkdtempSync(join(tmpdir(), 'swarm-it-')), agentConfig });
+  await run.start();
+  const view = () =>
+    [...run.agents].map(([id, a]) => ({ id, role: a.swarm!.election.role, term: a.swarm!.election.term, leader: a.swarm!.election.leader }));
+  /** Run in small steps until `done` holds; returns the virtual time (s) it first held, or null. */
+  const until = async (done: () => boolean, limitS: number, stepMs = 50): Promise<number | null> => {
+    const end = run.clock.now() + limitS * 1000;
+    while (run.clock.now() < end) {
+      if (done()) return run.clock.now() / 1000;
+      await run.runTo((run.clock.now() + stepMs) / 1000, stepMs);
+    }
+    return done() ? run.clock.now() / 1000 : null;
+  };
+  /** Every running agent follows the same leader (one that is running). */
+  const agreed = () => {
+    const v = view();
+    const l = v[0]?.leader;
+    return !!l && run.agents.has(l) && v.every((x) => x.leader === l);
+  };
+  return { run, view, until, agreed };
+}
+
+describe('swarm over the emulated ISL (virtual time)', () => {
+  it('5 satellites elect one leader; killing it gives a new leader known to all alive within 1.5 s', async () => {
+    const { run, view, until, agreed } = await swarmRun({ faults: [] });
+    expect(await until(agreed, 10)).not.toBeNull();
+    const old = view()[0]!.leader!;
+    const oldTerm = view()[0]!.term;
+    await run.runTo(run.clock.now() / 1000 + 5);
+    expect(view().every((x) => x.leader === old)).toBe(true);
+    const killedAt = run.clock.now() / 1000;
+    await run.constellation.byId(old)!.powerOff();
+    await run.kill(old);
+    const at = await until(() => agreed() && view()[0]!.leader !== old, 10, 20);
+    expect(at).not.toBeNull();
+    const failover = at! - killedAt;
+    expect(failover).toBeLessThanOrEqual(1.5 + 0.25); // + the 250 ms the emulator's power-off takes to be noticed at most
+    expect(view()[0]!.term).toBeGreaterThan(oldTerm);
+    // Never two leaders in one term.
+    const leaders = view().filter((x) => x.role === 'leader');
+    expect(new Set(leaders.map((x) => x.term)).size).toBe(leaders.length);
+    await run.stop();
+  }, 30_000);
+
+  it('partition 3 | 2: the majority keeps or elects a leader, the minority cannot; heal: one leader at a higher term', async () => {
+    const { run, view, until, agreed } = await swarmRun({
+      duration_s: 120,
+      faults: [{ at_s: 20, fault: 'partition', params: { groups: [['SAT-1', 'SAT-2', 'SAT-3'], ['SAT-4', 'SAT-5']] }, until_s: 60 }],
+    });
+    expect(await until(agreed, 15)).not.toBeNull();
+    const before = view()[0]!.term;
+    await run.runTo(50);
+    const v = view();
+    const major = v.filter((x) => ['SAT-1', 'SAT-2', 'SAT-3'].includes(x.id));
+    const minor = v.filter((x) => ['SAT-4', 'SAT-5'].includes(x.id));
+    const majorLeaders = new Set(major.map((x) => x.leader));
+    expect(majorLeaders.size).toBe(1);
+    expect(['SAT-1', 'SAT-2', 'SAT-3']).toContain([...majorLeaders][0]);
+    expect(minor.filter((x) => x.role === 'leader')).toEqual([]);
+    for (const id of ['SAT-4', 'SAT-5']) expect(run.agent(id).swarm!.election.hasLease).toBe(false);
+    await run.runTo(60);
+    expect(await until(agreed, 20)).not.toBeNull();
+    expect(view().filter((x) => x.role === 'leader')).toHaveLength(1);
+    expect(view()[0]!.term).toBeGreaterThan(before);
+    await run.stop();
+  }, 30_000);
+
+  it('a satellite with the wrong key can neither vote nor lead; its frames are refused as forged', async () => {
+    const { run, view, until } = await swarmRun({ constellation: { count: 4 } });
+    // SAT-4 restarts with another constellation key.
+    const wrong = join(mkdtempSync(join(tmpdir(), 'wrong-key-')), 'k');
+    writeFileSync(wrong, `${'ab'.repeat(32)}\n`);
+    await run.kill('SAT-4');
+    (run as unknown as { config: { swarm: { key_file: string } } }).config = {
+      ...run.config,
+      swarm: { ...run.config.swarm, key_file: wrong },
+    } as never;
+    await run.boot('SAT-4');
+    const good = ['SAT-1', 'SAT-2', 'SAT-3'];
+    expect(await until(() => { const v = view().filter((x) => good.includes(x.id)); return v.every((x) => x.leader && good.includes(x.leader) && x.leader === v[0]!.leader); }, 15)).not.toBeNull();
+    await run.runTo(run.clock.now() / 1000 + 10);
+    expect(run.agent('SAT-4').swarm!.election.role).not.toBe('leader');
+    for (const id of good) {
+      const codecDrops = (run.agent(id).swarm!.bus.metrics() as unknown as { drops: Record<string, number> }).drops;
+      expect(codecDrops.mac ?? 0).toBeGreaterThan(0);
+    }
+    // The three with the right key still agree on a leader among themselves.
+    expect(new Set(view().filter((x) => good.includes(x.id)).map((x) => x.leader)).size).toBe(1);
+    await run.stop();
+  }, 30_000);
+});
