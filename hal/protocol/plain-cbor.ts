@@ -1,6 +1,7 @@
 /**
  * Strict well-formedness check for the plain CBOR subset of PROTOCOL.md §2, run on every
- * body before it reaches the decoder. It walks the bytes once with an explicit stack (no
+ * body before it reaches cbor-x (the codec's one-pass reader below applies the same rules
+ * and hands anything it refuses to this check). It walks the bytes once with an explicit stack (no
  * recursion, so a hostile 4000-deep body cannot blow the call stack) and refuses: tags,
  * indefinite lengths, simple values other than false/true/null, reserved encodings,
  * declared lengths past the end, nesting deeper than `maxDepth`, trailing bytes, and maps
