@@ -20,7 +20,8 @@ const key = text.filter((k) => k !== '__proto__');
 export const plainValue: fc.Arbitrary<PlainValue> = fc.letrec<{ v: PlainValue }>((tie) => ({
   v: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.double(),
+    // −0 goes out as the integer 0 (cbor-x and our writer alike), so it cannot round-trip.
+    fc.double().filter((x) => !Object.is(x, -0)),
     fc.integer(),
     uint53,
     text,
