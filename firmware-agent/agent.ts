@@ -101,7 +101,8 @@ export class Agent extends Emitter<AgentEvents> {
     this.client.on('hello', (h) => {
       this.telemetry.setDevices(h.devices);
       this.log.event('HAL_HELLO', { sat: h.sat, devices: h.devices.map((d) => d.id), watchdog_ms: h.watchdog_ms });
-      if (!this.cycle.running && !this.paused) this.cycle.start();
+      // The first cycle runs at once (not a period later): the loop is flying from the hello on.
+      if (!this.cycle.running && !this.paused) this.cycle.start(clock.now());
       this.swarm?.start();
     });
     this.client.on('isl', (rx) => this.swarm?.receive(rx.from, rx.data));

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { agentConfigSchema, type AgentConfig } from './schema.js';
+
+const require = createRequire(import.meta.url);
 
 /** A config that does not parse or validate; each issue names the field and what it allows. */
 export class ConfigError extends Error {
@@ -38,7 +40,9 @@ export function loadAgentConfig(path: string): Readonly<AgentConfig> {
   }
   let value: unknown;
   try {
-    value = parseYaml(text);
+    // JSON needs no parser beyond the built-in one; YAML's is loaded only when a file needs it
+    // (it costs start-up time and memory on a board).
+    value = path.endsWith('.json') ? JSON.parse(text) : (require('yaml') as typeof import('yaml')).parse(text);
   } catch (err) {
     throw new ConfigError(path, [`not valid YAML/JSON: ${(err as Error).message}`]);
   }

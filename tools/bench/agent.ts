@@ -56,7 +56,7 @@ import { Assessor } from '../../firmware-agent/assess/index.js';
 import { parseAgentConfig } from '../../firmware-agent/config/load.js';
 import { arbitrate } from '../../firmware-agent/decide/arbitrate.js';
 import { decide } from '../../firmware-agent/decide/policy.js';
-import { SOLO_CONTEXT, type Mode } from '../../firmware-agent/decide/types.js';
+import { SOLO_CONTEXT, type GlobalContext, type Mode } from '../../firmware-agent/decide/types.js';
 import { TelemetryStore } from '../../firmware-agent/telemetry/store.js';
 import { InProcessRun } from '../runner/in-process.js';
 import { CHILD_SCRIPT, spawnChild, type ChildMessage } from './child.js';
@@ -97,8 +97,9 @@ interface Recorded {
   kind: 'hello' | 'sample' | 'cycle';
   devices?: DeviceInfo[];
   sample?: Sample;
-  /** Cycle: the mode decide saw, recent decisions and blocked devices before the cycle. */
+  /** Cycle: the mode and constellation context decide saw, recent decisions and blocked devices before the cycle. */
   mode?: Mode;
+  ctx?: GlobalContext;
   recent?: readonly string[];
   blocked?: readonly string[];
   /** Cycle: the live agent's decision id, for the fidelity check. */
@@ -138,7 +139,9 @@ async function record(ctx: BenchContext, seconds: number): Promise<{ events: Rec
         inner(d, l);
       };
       a.on('cycle', () => {
-        events.push({ sat: i, t: clock.now(), kind: 'cycle', mode: a.currentMode, recent, blocked, decisionId: a.latestDecision?.id ?? '' });
+        // The swarm's context as decide saw it: cached for 100 ms, so this is the same object.
+        const ctx = a.swarm?.context() ?? SOLO_CONTEXT;
+        events.push({ sat: i, t: clock.now(), kind: 'cycle', mode: a.currentMode, ctx, recent, blocked, decisionId: a.latestDecision?.id ?? '' });
       });
       return a;
     };
@@ -205,7 +208,7 @@ const decisionBench: Benchmark = {
         const snap = r.store.snapshot();
         const a1 = performance.now();
         const assessment = r.assessor.assess(snap);
-        const decision = decide({ snap, assessment, mode: e.mode!, ctx: SOLO_CONTEXT, recent: e.recent!, blocked: e.blocked! });
+        const decision = decide({ snap, assessment, mode: e.mode!, ctx: e.ctx!, recent: e.recent!, blocked: e.blocked! });
         const verdict = decision.action ? arbitrate(decision.action, 'local', assessment, snap) : null;
         const a2 = performance.now();
         n++;

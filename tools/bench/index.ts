@@ -22,6 +22,7 @@ baseline measured in the same run (ratio), and writes bench/results/<area>-<name
 
   --only NAMES  run only these: a module (hal), an area (hal) or one benchmark (hal-codec)
   --quick       fewer iterations: checks that the benchmarks run, figures are not meaningful
+  --long        the full-length runs (10-minute real-time slip run, a whole 100-satellite orbit)
   --list        list the benchmarks and exit
   --help        this text
 
@@ -31,15 +32,17 @@ Exit status: 0 when every benchmark ran (targets met or not: see the result colu
 interface Args {
   only: string[] | undefined;
   quick: boolean;
+  long: boolean;
   list: boolean;
 }
 
 function parseArgs(argv: string[]): Args | 'help' {
-  const a: Args = { only: undefined, quick: false, list: false };
+  const a: Args = { only: undefined, quick: false, long: process.env.BENCH_LONG === '1', list: false };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i]!;
     if (x === '--help' || x === '-h') return 'help';
     else if (x === '--quick') a.quick = true;
+    else if (x === '--long') a.long = true;
     else if (x === '--list') a.list = true;
     else if (x === '--only' || x.startsWith('--only=')) {
       const v = x === '--only' ? argv[++i] : x.slice('--only='.length);
@@ -114,7 +117,7 @@ async function main(): Promise<number> {
     const started = performance.now();
     console.log(`\n[${id}] ${bench.title}`);
     try {
-      const figs = await bench.run({ quick: args.quick, log: (line) => console.log(`[${id}] ${line}`) });
+      const figs = await bench.run({ quick: args.quick, long: args.long, log: (line) => console.log(`[${id}] ${line}`) });
       const secs = ((performance.now() - started) / 1000).toFixed(1);
       console.log(`\n${renderTable(`${id} (${secs} s)`, figs)}\n`);
       const path = writeResults(bench.area, bench.name, figs);
