@@ -6,20 +6,18 @@ import type { SwarmRole } from './messages.js';
  * machine owns the role and its timers; the Raft data (term, vote, log, votes, acks) lives in
  * `Election`, which provides the actions, guards and delays below and feeds the events.
  *
- *                  ┌─ timeout, cannot stand: stay (health < stand_threshold) ─┐
- *                  ▼                                                          │
- *   init ──▶ follower ──────── timeout, can stand ────────▶ candidate ──┐     │
- *     │        ▲  ▲ ▲                                        │   ▲      │ timeout: stand again
- *     │        │  │ │                                        │   │      │ (COMPETITOR re-arms it)
- *     │        │  │ └── HEARD_LEADER / NEW_TERM / timeout,   │   └──────┘ (next term)
- *     │        │  │     unable to stand ───────────────────── ┤
- *     │        │  │                                 votes from a quorum (and still healthy)
- *     │        │  │                                          ▼
- *     │        │  └─── NEW_TERM / lease lost / health low ── leader (heartbeat every heartbeat_ms;
- *     │        │                                                      lease re-checked at its expiry)
- *     └──(configured standby)──▶ standby ──PROMOTE──┘
- *                                   ▲
- *                 DEMOTE (from any state)
+ *   init ─┬─▶ follower ── timeout, can stand ──▶ candidate ── quorum of votes, healthy ──▶ leader
+ *         │     ▲  ▲  (timeout, cannot stand:      │  ▲   │ timeout: stand again           │
+ *         │     │  │   stays follower)             │  └───┘ (next term)                    │
+ *         │     │  └──── HEARD_LEADER / NEW_TERM ──┘                                       │
+ *         │     └─────── NEW_TERM / lease lost / health < stand_threshold ─────────────────┘
+ *         │     │
+ *         │  PROMOTE
+ *         │     │
+ *         └─▶ standby ◀── DEMOTE (from any state)        (a configured standby starts there)
+ *
+ * Leader is a parallel state: `beat` sends the heartbeats, `lease` re-checks the lease at the
+ * moment it would expire.
  *
  * - follower: waits a randomised election timeout, restarted by every valid `append` from the
  *   current leader (HEARD_LEADER) and every vote it grants (GRANTED_VOTE). When it fires the

@@ -4,7 +4,7 @@ import { Emitter } from '../../hal/util/emitter.js';
 import { electionMachine, stateOf } from './election-machine.js';
 import type { LogEntry, SwarmMessage, SwarmMessageOf, SwarmRole } from './messages.js';
 import { RaftLog } from './raft-log.js';
-import type { NodeId, Outbox, Qos, SwarmClock, SwarmStore } from './types.js';
+import { BROADCAST, type NodeId, type Outbox, type Qos, type SwarmClock, type SwarmStore } from './types.js';
 
 /**
  * Raft (Ongaro & Ousterhout, "In Search of an Understandable Consensus Algorithm", 2014) for
@@ -22,6 +22,21 @@ import type { NodeId, Outbox, Qos, SwarmClock, SwarmStore } from './types.js';
  * itself: heartbeats resend whatever is missing). On a refused `append`, `append_ack.match`
  * carries a hint — the index after which the leader should retry — so the leader backs off
  * nextIndex by more than one entry at a time.
+ *
+ * Commit: an entry commits when stored on a quorum and of the leader's current term (§5.4.2);
+ * earlier entries commit with it. A new leader appends a no-op of its term (§8) so that what a
+ * deposed leader left behind commits without waiting for a proposal. Every node delivers
+ * committed entries in index order, each once per process lifetime (`commit` event, and
+ * `onCommit` for all but the no-ops); after a restart delivery starts again from index 1 as the
+ * commit index is re-learned (applying is idempotent by `cid` at the agent level).
+ *
+ * Split votes: with 300–600 ms timeouts against 50–100 ms latency, two followers often time
+ * out within one latency of each other. Votes stay Raft's; only the candidates' retry timing
+ * is biased (`split_vote_tiebreak`, see `candidateTimeoutMs`) so that the next round has one
+ * clear first candidate. Off, the node is plain Raft.
+ *
+ * Events (`role`, `term`, `leader`) are queued during a state change and emitted once it is
+ * complete, so a listener never sees, say, a node that leads a term it has already left.
  */
 
 export interface ElectionConfig {
@@ -46,6 +61,9 @@ export interface ElectionConfig {
   /** After a split vote, the higher-ranked candidate (log, then a per-term hash of its id)
    *  stands again first and the others yield (a liveness heuristic; see `candidateTimeoutMs`). */
   split_vote_tiebreak: boolean;
+  /** Send vote requests, and appends that are the same for every peer (heartbeats in the
+   *  steady state), once to BROADCAST rather than once per peer. */
+  broadcast: boolean;
 }
 
 export const ELECTION_DEFAULTS: Readonly<ElectionConfig> = Object.freeze({
@@ -59,6 +77,7 @@ export const ELECTION_DEFAULTS: Readonly<ElectionConfig> = Object.freeze({
   max_entries_per_append: 16,
   noop_on_election: true,
   split_vote_tiebreak: true,
+  broadcast: true,
 });
 
 /** Action of the leader's no-op entry (never delivered to `onCommit`). */
@@ -299,20 +318,16 @@ export class Election extends Emitter<ElectionEvents> {
     return e;
   }
 
-  /** Feed every message from an authenticated member here (other kinds are ignored). */
+  /**
+   * Feed every message from an authenticated member here. Any message carrying a higher term
+   * (the Raft kinds, but also `health`, `propose`, `ballot`) makes the node adopt that term and
+   * follow (a standby stays standby); only the Raft kinds are acted on beyond that.
+   */
   readonly onMessage = (from: NodeId, msg: SwarmMessage): void => {
     if (!this.running || from === this.self || !this.members.includes(from)) return;
-    switch (msg.t) {
-      case 'vote_req':
-      case 'vote':
-      case 'append':
-      case 'append_ack':
-        break;
-      default:
-        return;
-    }
+    const term = 'term' in msg && typeof msg.term === 'number' ? msg.term : undefined;
     try {
-      if (msg.term > this.currentTerm) this.adoptTerm(msg.term);
+      if (term !== undefined && term > this.currentTerm) this.adoptTerm(term);
       switch (msg.t) {
         case 'vote_req':
           return this.onVoteRequest(from, msg);
@@ -447,7 +462,8 @@ export class Election extends Emitter<ElectionEvents> {
     const term = this.currentTerm;
     this.notify(() => this.emit('term', term));
     const req: SwarmMessage = { t: 'vote_req', term: this.currentTerm, lastLogIndex: this.raftLog.lastIndex, lastLogTerm: this.raftLog.lastTerm };
-    for (const p of this.peers) this.send(p, req);
+    if (this.config.broadcast && this.peers.length > 1) this.send(BROADCAST, req);
+    else for (const p of this.peers) this.send(p, req);
   }
 
   private becomeLeader(): void {
@@ -476,7 +492,23 @@ export class Election extends Emitter<ElectionEvents> {
   }
 
   private sendHeartbeats(): void {
-    for (const p of this.peers) this.sendAppend(p);
+    this.replicate(this.peers);
+  }
+
+  /**
+   * One `append` to each of `peers`, from its nextIndex. When they all stand at the same
+   * nextIndex the message is the same for all, and goes out once, broadcast: on a radio that
+   * sends one packet at a time that is one airtime instead of n − 1 (the steady state: every
+   * heartbeat; and every proposal while all are in sync).
+   */
+  private replicate(peers: readonly NodeId[]): void {
+    if (peers.length === 0) return;
+    const first = this.nextIndex.get(peers[0]!);
+    if (this.config.broadcast && peers.length === this.peers.length && peers.length > 1 && peers.every((p) => this.nextIndex.get(p) === first)) {
+      this.send(BROADCAST, this.appendFrom(first ?? this.raftLog.lastIndex + 1));
+      return;
+    }
+    for (const p of peers) this.sendAppend(p);
   }
 
   // ── helpers ────────────────────────────────────────────────────────────────────────────
@@ -544,10 +576,13 @@ export class Election extends Emitter<ElectionEvents> {
   }
 
   private sendAppend(peer: NodeId): void {
-    const next = this.nextIndex.get(peer) ?? this.raftLog.lastIndex + 1;
+    this.send(peer, this.appendFrom(this.nextIndex.get(peer) ?? this.raftLog.lastIndex + 1));
+  }
+
+  private appendFrom(next: number): SwarmMessageOf<'append'> {
     const prevIndex = next - 1;
     const entries = this.raftLog.slice(next, this.config.max_entries_per_append);
-    this.send(peer, { t: 'append', term: this.currentTerm, prevIndex, prevTerm: this.raftLog.termAt(prevIndex) ?? 0, entries, commit: this.commit });
+    return { t: 'append', term: this.currentTerm, prevIndex, prevTerm: this.raftLog.termAt(prevIndex) ?? 0, entries, commit: this.commit };
   }
 
   /** Coalesce the proposals of one instant into one round of appends. */
@@ -556,7 +591,7 @@ export class Election extends Emitter<ElectionEvents> {
     this.flushTimer = this.clock.setTimer(0, () => {
       this.flushTimer = undefined;
       if (!this.running || this.roleNow !== 'leader') return;
-      for (const p of this.peers) if ((this.nextIndex.get(p) ?? 1) <= this.raftLog.lastIndex) this.sendAppend(p);
+      this.replicate(this.peers.filter((p) => (this.nextIndex.get(p) ?? 1) <= this.raftLog.lastIndex));
     });
   }
 
@@ -596,7 +631,7 @@ export class Election extends Emitter<ElectionEvents> {
     }
   }
 
-  private send(to: NodeId, msg: SwarmMessage): void {
+  private send(to: NodeId | typeof BROADCAST, msg: SwarmMessage): void {
     this.opts.outbox.send(to, msg, { qos: this.qos });
   }
 }

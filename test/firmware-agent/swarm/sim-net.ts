@@ -11,9 +11,9 @@
  * - partitions: `partition([a, b, c], [d, e])` — a message passes only between nodes of the
  *   same group (nodes named in no group form one more group together); checked when sent and
  *   again when due, so a partition also cuts what is in flight; `heal()` joins everything;
- * - crash: `crash(id)` stops the node (its `stop()`: timers cancelled) and drops everything to
- *   and from it, in flight included; `restart(id)` builds a new instance with the factory,
- *   from the same store.
+ * - crash: `crash(id)` stops the node (its `stop()`; and whatever timers it left, scheduled
+ *   through `env.clock`, never fire) and drops everything to and from it, in flight included;
+ *   `restart(id)` builds a new instance with the factory, from the same store, and starts it.
  *
  * The network is raw: no QoS (acks, retries) and no authentication — it is what the bus runs
  * over, and what components that do their own retries (Raft) can be tested on directly. Every
@@ -23,6 +23,7 @@
 import { BROADCAST, type Inbox, type NodeId, type Outbox, type SendOptions } from '../../../firmware-agent/swarm/types.js';
 import { swarmMessage, type SwarmMessage } from '../../../firmware-agent/swarm/messages.js';
 import { MemorySwarmStore } from '../../../firmware-agent/swarm/memory-store.js';
+import type { Clock } from '../../../hal/time/clock.js';
 import { VirtualClock } from '../../../hal/time/virtual-clock.js';
 import { createRng, deriveSeed } from '../../../emulator/world/rng.js';
 
@@ -38,7 +39,8 @@ export interface SimNodeEnv {
   /** Every node id of the network, in order. */
   ids: readonly NodeId[];
   outbox: Outbox;
-  clock: VirtualClock;
+  /** The network's clock, as this incarnation sees it: its timers never fire once it crashed. */
+  clock: Clock;
   /** Seeded per node and incarnation. */
   random: () => number;
   store: MemorySwarmStore;
@@ -249,7 +251,15 @@ export class SimNet<N extends SimNode> {
         return mid;
       },
     };
-    s.node = this.factory({ id: s.id, ids: this.ids, outbox, clock: this.clock, random: () => rng.next(), store: s.store, incarnation: inc });
+    // Whatever the node forgets to cancel on stop(), a crashed incarnation's timers stay silent.
+    const alive = (): boolean => s.up && s.incarnation === inc;
+    const base = this.clock;
+    const clock: Clock = {
+      now: () => base.now(),
+      setTimer: (ms, fn) => base.setTimer(ms, () => void (alive() && fn())),
+      setTimerAt: (at, fn) => base.setTimerAt(at, () => void (alive() && fn())),
+    };
+    s.node = this.factory({ id: s.id, ids: this.ids, outbox, clock, random: () => rng.next(), store: s.store, incarnation: inc });
     s.up = true;
     return s.node;
   }

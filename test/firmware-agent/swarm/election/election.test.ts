@@ -29,7 +29,7 @@ describe('election on the simulated ISL (5 nodes, 50–100 ms latency, defaults)
       const t = c.net.runUntil(() => c.agreedLeader() !== null, 3000);
       expect(t, `seed ${seed}`).toBeDefined();
       times.push(t!);
-      c.net.run(1000);
+      c.net.run(400);
       expect(c.leaders()).toHaveLength(1);
       expect(c.agreedLeader()).toBe(c.leaders()[0]!.self);
       expect(c.checker.violations).toEqual([]);

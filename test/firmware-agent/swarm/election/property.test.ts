@@ -56,6 +56,7 @@ const scenario = fc.record({
 describe('Raft safety under chaos (property)', () => {
   it(`holds over ${RUNS} randomised runs`, () => {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const totals = { runs: 0, elections: 0, commits: 0, applied: 0, messages: 0, crashes: 0, partitions: 0 };
     fc.assert(
       fc.property(scenario, (s) => {
@@ -153,8 +154,9 @@ describe('Raft safety under chaos (property)', () => {
       { numRuns: RUNS },
     );
     const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
     console.info(
-      `property: ${totals.runs} runs in ${ms.toFixed(0)} ms — ${totals.elections} elections, ${totals.commits} committed indices, ` +
+      `property: ${totals.runs} runs in ${ms.toFixed(0)} ms (cpu ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms) — ${totals.elections} elections, ${totals.commits} committed indices, ` +
         `${totals.applied} onCommit deliveries, ${totals.crashes} crashes, ${totals.partitions} partitions, ${totals.messages} messages`,
     );
     expect(totals.runs).toBeGreaterThanOrEqual(RUNS);
