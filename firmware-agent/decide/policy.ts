@@ -129,6 +129,7 @@ export const RULES: readonly Rule[] = [
       const duty = v.num('payload.duty') ?? 0;
       const pointing = ['sun_point', 'nadir'].includes(v.str('adcs.mode') ?? '');
       if (v.inp.assessment.anomalies.length > 0 || !pointing || soc < 0.6 || t > 35) return null;
+      if (v.inp.ctx.holds?.includes('payload')) return null; // the constellation turned it off
       if (on === false) return { action: 'payload_on', params: { duty: 0.8 }, why: `healthy (soc ${f2(soc)}, payload ${f1(t)} °C): payload on` };
       if (on === true && duty < 0.8 - 1e-9) return { action: 'payload_on', params: { duty: 0.8 }, why: `payload cooled to ${f1(t)} °C: duty back to 0.8` };
       return null;
@@ -147,7 +148,7 @@ function decisionOf(inp: DecisionInputs, rule: string, type: Decision['type'], a
     params,
     mode: inp.mode,
     episodes: inp.assessment.anomalies.map((a) => `${a.signature}#${a.recurrence}`),
-    ctx: { role: inp.ctx.role, leader: inp.ctx.leader, term: inp.ctx.term },
+    ctx: { role: inp.ctx.role, leader: inp.ctx.leader, term: inp.ctx.term, holds: inp.ctx.holds ?? [] },
     recent: inp.recent,
   });
   return { id, type, action, params, confidence, reasoning, rule };

@@ -15,9 +15,12 @@ export interface GlobalContext {
   readonly constellationHealth: number;
   readonly members: number;
   readonly quorum: number;
+  /** What constellation commands hold off (e.g. `payload` after "payload off for all", until a
+   *  later "payload on"): local mission rules do not undo them. */
+  readonly holds: readonly string[];
 }
 
-export const SOLO_CONTEXT: GlobalContext = Object.freeze({ role: 'solo', leader: null, term: 0, constellationHealth: 1, members: 1, quorum: 1 });
+export const SOLO_CONTEXT: GlobalContext = Object.freeze({ role: 'solo', leader: null, term: 0, constellationHealth: 1, members: 1, quorum: 1, holds: [] });
 
 export type ParamValue = number | string | boolean;
 

@@ -21,6 +21,7 @@
  * member uses it as its ballot's QoS deadline); the targets travel in `params._targets`
  * (the `propose` message has no field for them — see the report on contract changes).
  */
+import { BROADCAST } from './types.js';
 import type { Clock, Timer } from '../../hal/index.js';
 import type { PlainValue } from '../../hal/protocol/schema.js';
 import { Emitter } from '../../hal/util/emitter.js';
@@ -78,6 +79,9 @@ export interface LocalExecutor {
 }
 
 export type QuorumRule = 'majority' | 'two_thirds';
+
+/** A proposal is broadcast again this often while members have not voted, ms. */
+export const PROPOSE_REPEAT_MS = 500;
 
 export function quorumSize(members: number, rule: QuorumRule = 'majority'): number {
   return rule === 'two_thirds' ? Math.ceil((2 * members) / 3) : Math.floor(members / 2) + 1;
@@ -176,7 +180,7 @@ export class Consensus extends Emitter<ConsensusEvents> {
   readonly ballotTimeoutMs: number;
   readonly quorumRule: QuorumRule;
   readonly commandDeadlineMs: number;
-  readonly stats = { proposed: 0, ballotsSent: 0, ballotsIgnored: 0, lateBallots: 0, refusedStale: 0 };
+  readonly stats = { proposed: 0, ballotsSent: 0, ballotsIgnored: 0, ballotsRepeated: 0, lateBallots: 0, refusedStale: 0 };
   private readonly open = new Map<string, Open>();
   private readonly history = new Map<string, ProposalReport>();
   /** Member side: the ballot already given per (proposer, pid), re-sent on a duplicate propose. */
@@ -224,7 +228,15 @@ export class Consensus extends Emitter<ConsensusEvents> {
     this.count(p, self, own.ok, own.ok ? '' : own.reason);
     if (!this.open.has(pid)) return { ok: true, pid }; // decided by the leader's vote alone (tiny constellations)
     const msg: SwarmMessage = { t: 'propose', term, pid, action, params: { ...p.params, [TARGETS_KEY]: tset }, deadlineMs: this.ballotTimeoutMs };
-    for (const m of members) if (m !== self) this.o.outbox.send(m, msg, { qos: 1, priority: 'critical', deadlineMs: this.ballotTimeoutMs });
+    // One broadcast on the shared radio instead of a unicast per member (airtime is the scarce
+    // resource at 9600 bit/s); repeated while members are silent — a ballot is the answer, and
+    // a member answers every copy (the leader counts each voter once).
+    const rebroadcast = (): void => {
+      if (!this.open.has(pid)) return;
+      if ([...members].some((m) => m !== self && !p.approvals.has(m) && !p.refusals.has(m))) this.o.outbox.send(BROADCAST, msg, { qos: 0, priority: 'critical' });
+    };
+    rebroadcast();
+    for (let k = 1; k * PROPOSE_REPEAT_MS < this.ballotTimeoutMs; k++) clock.setTimer(k * PROPOSE_REPEAT_MS, rebroadcast);
     p.timer = clock.setTimer(this.ballotTimeoutMs, () => this.timeout(pid));
     return { ok: true, pid };
   }
@@ -315,7 +327,15 @@ export class Consensus extends Emitter<ConsensusEvents> {
       if (p.ignored.length < MAX_IGNORED) p.ignored.push({ from, reason });
     };
     if (!p.members.has(from)) return ignore('not a member');
-    if (p.approvals.has(from) || p.refusals.has(from)) return ignore('duplicate ballot');
+    if (p.approvals.has(from) || p.refusals.has(from)) {
+      // The same vote again answers a re-broadcast copy: expected, not suspicious. A changed vote is.
+      const same = b.approve ? p.approvals.has(from) : p.refusals.has(from);
+      if (same) {
+        this.stats.ballotsRepeated++;
+        return;
+      }
+      return ignore('duplicate ballot');
+    }
     if (b.approve && b.term !== p.term) return ignore(`approval for term ${b.term}, proposal is term ${p.term}`);
     this.count(p, from, b.approve, b.reason);
   }

@@ -59,6 +59,7 @@ export class SwarmNode extends Emitter<SwarmNodeEvents> {
   private readonly digests = new Map<number, number>();
   private digestNow = 0;
   private running = false;
+  private readonly holds = new Set<string>();
 
   constructor(private readonly o: SwarmNodeOptions) {
     super();
@@ -81,6 +82,10 @@ export class SwarmNode extends Emitter<SwarmNodeEvents> {
     });
     this.election.on('commit', (_i, e) => {
       if (e.action === NOOP_ACTION) return;
+      // Constellation commands that hold something off until a later command releases it.
+      if (e.action === 'payload_off') this.holds.add('payload');
+      if (e.action === 'payload_on') this.holds.delete('payload');
+      this.cached = undefined;
       this.digestNow = digestStep(this.digestNow, e);
       this.digests.set(e.index, this.digestNow);
       for (const fn of this.commitListeners) fn(e);
@@ -157,6 +162,7 @@ export class SwarmNode extends Emitter<SwarmNodeEvents> {
       constellationHealth: this.registry.constellationHealth(),
       members,
       quorum: this.election.quorum,
+      holds: [...this.holds].sort(),
     };
     this.cached = { at: now, ctx };
     return ctx;

@@ -153,7 +153,7 @@ describe('decide: purity and ids', () => {
     inputs({
       anomalies: [anomaly('payload_hot', { recurrence: 2, since: 1234 }), anomaly('tumbling')],
       over: { 'thermal.payload': 42 },
-      ctx: { role: 'follower', leader: 'SAT-2', term: 7, constellationHealth: 0.9, members: 3, quorum: 2 },
+      ctx: { role: 'follower', leader: 'SAT-2', term: 7, constellationHealth: 0.9, members: 3, quorum: 2, holds: [] },
       recent: ['a1', 'b2'],
       blocked: ['heater'],
     });
@@ -243,6 +243,7 @@ describe('decide: properties', () => {
     leader: fc.option(fc.string(), { nil: null }),
     term: fc.nat(),
     constellationHealth: fc.double({ min: 0, max: 1, noNaN: true }),
+    holds: fc.subarray(['payload']),
     members: fc.nat(10),
     quorum: fc.nat(10),
   });
