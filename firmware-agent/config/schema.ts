@@ -173,14 +173,27 @@ export const agentConfigSchema = z
         /** ISL air data rate, bit/s (the radio does not announce it). */
         bit_rate: z.number().positive().default(9600),
         quorum: z.enum(['majority', 'two_thirds']).default('majority'),
+        /**
+         * Raft timing on the ISL (9,600 bit/s; one hop ≈ 60 ms of air + 50–100 ms latency):
+         * failover = detection (a timeout in [min, max] after the last heartbeat) + a pre-vote
+         * round + a vote round + the new leader's first heartbeat ≈ 0.55–0.8 s + 0.75 s ≤ 1.5 s.
+         * `election_timeout_min_ms` stays above a heartbeat period plus one catch-up append on
+         * the air ahead of it (`max_append_bytes`: 256 B ≈ 0.22 s) plus latency jitter, so a
+         * leader's heartbeats never all come late; a single follower that times out anyway is
+         * refused its pre-votes and disturbs nobody.
+         */
         election: z
           .object({
-            heartbeat_ms: z.number().int().min(10).default(250),
-            election_timeout_min_ms: z.number().int().min(10).default(750),
-            election_timeout_max_ms: z.number().int().min(10).default(1250),
-            lease_ms: z.number().int().min(10).default(1000),
+            heartbeat_ms: z.number().int().min(10).default(200),
+            election_timeout_min_ms: z.number().int().min(10).default(500),
+            election_timeout_max_ms: z.number().int().min(10).default(650),
+            lease_ms: z.number().int().min(10).default(800),
             /** Below this health a node does not stand, and a leader steps down. */
             stand_threshold: z.number().min(0).max(1).default(0.5),
+            /** Ask a quorum for pre-votes before standing (a node cut off from it never raises its term). */
+            pre_vote: z.boolean().default(true),
+            /** Largest Raft append on the air, bytes (capped at the critical class's packet size). */
+            max_append_bytes: z.number().int().min(64).default(256),
           })
           .strict()
           .refine((e) => e.election_timeout_max_ms >= e.election_timeout_min_ms, { path: ['election_timeout_max_ms'], message: 'must be >= election_timeout_min_ms' })

@@ -19,9 +19,30 @@ import { BROADCAST, type NodeId, type Outbox, type Qos, type SwarmClock, type Sw
  * index is volatile and re-learned from the leader after a restart.
  *
  * Wire: `vote_req`, `vote`, `append`, `append_ack` only, sent at QoS 0 (Raft retries by
- * itself: heartbeats resend whatever is missing). On a refused `append`, `append_ack.match`
- * carries a hint — the index after which the leader should retry — so the leader backs off
- * nextIndex by more than one entry at a time.
+ * itself). On a refused `append`, `append_ack.match` carries a hint — the index after which
+ * the leader should retry (the follower's last index, or the index before a conflicting run)
+ * — and the leader moves nextIndex straight there.
+ *
+ * PreVote (Raft thesis §9.6, `pre_vote`, on by default): before a candidacy a node asks every
+ * member whether it would vote for it in the next term — a `vote_req`/`vote` carrying
+ * `pre: true`, which changes no term, vote or role anywhere. A member refuses while it has
+ * heard a leader within `election_timeout_min_ms` (or leads with a lease), or when the
+ * asker's log is behind. Only on a quorum of pre-votes does the node stand. A node that cannot
+ * reach a quorum (rebooted with a stale log, partitioned) therefore never raises its term and
+ * never forces a working leader to step down when it comes back. Safety is Raft's: pre-votes
+ * decide nothing; the real vote follows. A refused pre-vote answers with the member's term,
+ * which a node that was away adopts (so a rejoining node learns the current term at once).
+ * `pre` is an extra field that the `messages.ts` schemas let through and the ISL codec carries
+ * (ISL-FORMAT.md §6: all fields but `t`); a test pins that down
+ * (test/firmware-agent/swarm/election/pre-vote.test.ts).
+ *
+ * Flow control (the ISL is 9,600 bit/s, one packet at a time, so an append of 1 KB holds the
+ * radio for ~0.85 s): heartbeats go once, broadcast, whatever the followers' progress; an
+ * `append` carries at most `max_entries_per_append` entries and, when the transport can size
+ * messages (`sizeOf`), at most `max_append_bytes` on the air; and each follower has at most
+ * one unacknowledged append with entries in flight (etcd's probe state). An append that was
+ * not acknowledged is sent again only after `append_retry_ms`, and only once the follower has
+ * been heard from since (so a dead member costs one append, not one per heartbeat).
  *
  * Commit: an entry commits when stored on a quorum and of the leader's current term (§5.4.2);
  * earlier entries commit with it. A new leader appends a no-op of its term (§8) so that what a
@@ -37,6 +58,12 @@ import { BROADCAST, type NodeId, type Outbox, type Qos, type SwarmClock, type Sw
  *
  * Events (`role`, `term`, `leader`) are queued during a state change and emitted once it is
  * complete, so a listener never sees, say, a node that leads a term it has already left.
+ *
+ * The machine's actions never throw (a send that the transport refuses is counted in
+ * `stats.sendErrors`): an xstate actor whose action throws stops for good, which used to leave
+ * a node reporting `leader` forever while ignoring every later event. Should one throw anyway
+ * (e.g. the store failing to persist a candidacy), the node fails safe: it drops any
+ * leadership and starts a fresh machine as follower (`stats.machineErrors`).
  */
 
 export interface ElectionConfig {
@@ -61,9 +88,17 @@ export interface ElectionConfig {
   /** After a split vote, the higher-ranked candidate (log, then a per-term hash of its id)
    *  stands again first and the others yield (a liveness heuristic; see `candidateTimeoutMs`). */
   split_vote_tiebreak: boolean;
-  /** Send vote requests, and appends that are the same for every peer (heartbeats in the
-   *  steady state), once to BROADCAST rather than once per peer. */
+  /** Send vote requests, heartbeats, and appends that are the same for several peers once to
+   *  BROADCAST rather than once per peer. */
   broadcast: boolean;
+  /** Ask for pre-votes before standing (Raft thesis §9.6; see the file comment). */
+  pre_vote: boolean;
+  /** Largest `append` on the air, bytes, when the transport can size messages (`sizeOf`);
+   *  an append always carries at least one entry. */
+  max_append_bytes: number;
+  /** An append with entries that was not acknowledged is sent again after this long, ms (and
+   *  only once the follower has been heard from since). 0: `election_timeout_min_ms`. */
+  append_retry_ms: number;
 }
 
 export const ELECTION_DEFAULTS: Readonly<ElectionConfig> = Object.freeze({
@@ -78,6 +113,9 @@ export const ELECTION_DEFAULTS: Readonly<ElectionConfig> = Object.freeze({
   noop_on_election: true,
   split_vote_tiebreak: true,
   broadcast: true,
+  pre_vote: true,
+  max_append_bytes: 512,
+  append_retry_ms: 0,
 });
 
 /** Action of the leader's no-op entry (never delivered to `onCommit`). */
@@ -98,6 +136,9 @@ export interface ElectionOptions extends SwarmClock {
   onCommit?: (entry: LogEntry) => void;
   /** QoS of Raft messages (default 0). */
   qos?: Qos;
+  /** Bytes a message takes on the air (the ISL frame), Infinity if it cannot be sent at all.
+   *  Enables `max_append_bytes`, and `propose` refuses an entry that could never be sent. */
+  sizeOf?: (msg: SwarmMessage) => number;
 }
 
 export interface ElectionEvents {
@@ -113,6 +154,10 @@ export interface ElectionEvents {
 export interface ElectionStats {
   votesGranted: number;
   votesRefused: number;
+  preVotesGranted: number;
+  preVotesRefused: number;
+  /** Pre-vote rounds started (each may or may not lead to a candidacy). */
+  preCandidacies: number;
   candidacies: number;
   elected: number;
   leaseLost: number;
@@ -120,6 +165,13 @@ export interface ElectionStats {
   appendsRefused: number;
   /** Messages that break the protocol (e.g. an `append` of our own term while we lead). */
   anomalies: number;
+  /** Appends with entries sent to one follower or broadcast, and those that were resends. */
+  appendsShipped: number;
+  appendsResent: number;
+  /** Sends the transport refused (thrown; nothing sent). */
+  sendErrors: number;
+  /** The role machine failed (an action threw) and was restarted as follower. */
+  machineErrors: number;
 }
 
 export function quorumSize(n: number, kind: ElectionConfig['quorum']): number {
@@ -132,13 +184,20 @@ export class Election extends Emitter<ElectionEvents> {
   readonly peers: readonly NodeId[];
   readonly quorum: number;
   readonly config: Readonly<ElectionConfig>;
-  readonly stats: ElectionStats = { votesGranted: 0, votesRefused: 0, candidacies: 0, elected: 0, leaseLost: 0, stepDownHealth: 0, appendsRefused: 0, anomalies: 0 };
+  readonly stats: ElectionStats = {
+    votesGranted: 0, votesRefused: 0, preVotesGranted: 0, preVotesRefused: 0, preCandidacies: 0, candidacies: 0, elected: 0, leaseLost: 0,
+    stepDownHealth: 0, appendsRefused: 0, anomalies: 0, appendsShipped: 0, appendsResent: 0, sendErrors: 0, machineErrors: 0,
+  };
+  /** The last error the role machine stopped on (see `stats.machineErrors`). */
+  lastMachineError: unknown = undefined;
 
   private readonly opts: ElectionOptions;
   private readonly health: () => number;
   private readonly raftLog: RaftLog;
-  private readonly actor: Actor<typeof electionMachine>;
+  private readonly machine: ReturnType<typeof electionMachine.provide>;
+  private actor: Actor<typeof electionMachine>;
   private readonly qos: Qos;
+  private readonly retryMs: number;
 
   // Persistent (mirrored in the store).
   private currentTerm: number;
@@ -146,19 +205,25 @@ export class Election extends Emitter<ElectionEvents> {
   // Volatile.
   private roleNow: SwarmRole = 'follower';
   private leaderId: NodeId | null = null;
+  /** When the current leader was last heard (a valid `append`): pre-votes are refused within
+   *  `election_timeout_min_ms` of it. */
+  private leaderHeardAt = -Infinity;
   private commit = 0;
   private applied = 0;
   private applying = false;
   private started = false;
   private stopped = false;
+  // Precandidate: pre-votes for currentTerm + 1, self included.
+  private preVotes = new Set<NodeId>();
   // Candidate.
   private votes = new Set<NodeId>();
-  // Leader.
-  private readonly nextIndex = new Map<NodeId, number>();
-  private readonly matchIndex = new Map<NodeId, number>();
+  // Leader: each follower's replication progress.
+  private readonly progress = new Map<NodeId, Progress>();
   /** Last time each peer answered us in our current term as leader (vote or ack). */
   private readonly lastAck = new Map<NodeId, number>();
   private flushTimer: Timer | undefined;
+  /** Leader: the first heartbeat of the term is still to go. */
+  private firstBeat = false;
   private readonly notes: (() => void)[] = [];
   /** The current candidacy: when it started, its random draw, competitors seen. */
   private candidacy = { start: 0, draw: 0, outranked: false, outranks: false };
@@ -177,6 +242,7 @@ export class Election extends Emitter<ElectionEvents> {
     this.quorum = quorumSize(members.length, this.config.quorum);
     this.health = opts.health ?? (() => 1);
     this.qos = opts.qos ?? 0;
+    this.retryMs = this.config.append_retry_ms > 0 ? this.config.append_retry_ms : this.config.election_timeout_min_ms;
 
     const loaded = opts.store.load();
     this.currentTerm = loaded.term;
@@ -185,12 +251,13 @@ export class Election extends Emitter<ElectionEvents> {
     if (this.raftLog.lastTerm > this.currentTerm) throw new Error(`swarm store: log has term ${this.raftLog.lastTerm} beyond the persisted term ${this.currentTerm}`);
 
     const cfg = this.config;
-    const machine = electionMachine.provide({
+    this.machine = electionMachine.provide({
       actions: {
         enterRole: (_, p) => this.enterRole(p.role),
+        startPreVote: () => this.startPreVote(),
         startCandidacy: () => this.startCandidacy(),
         becomeLeader: () => this.becomeLeader(),
-        sendHeartbeats: () => this.sendHeartbeats(),
+        sendHeartbeats: () => this.replicate('tick'),
         endLeadership: () => this.endLeadership(),
         forgetLeader: () => this.setLeader(null),
         noteLeaseLost: () => void this.stats.leaseLost++,
@@ -199,6 +266,8 @@ export class Election extends Emitter<ElectionEvents> {
       guards: {
         canStand: () => this.canStand(),
         wonVotes: () => this.votes.size >= this.quorum,
+        wonPreVotes: () => this.preVotes.size >= this.quorum,
+        preVote: () => cfg.pre_vote,
         leaseLost: () => this.clock.now() >= this.leaseExpiry() - 1e-6,
         unhealthy: () => !(this.health() >= cfg.stand_threshold),
       },
@@ -210,8 +279,7 @@ export class Election extends Emitter<ElectionEvents> {
         leaseCheck: () => Math.min(cfg.lease_ms, Math.max(1, this.leaseExpiry() - this.clock.now())),
       },
     });
-    this.actor = createActor(machine, { input: { standby: cfg.standby }, clock: xstateClock(opts.clock) });
-    this.actor.subscribe(() => this.flush());
+    this.actor = this.createMachineActor(cfg.standby);
     this.roleNow = cfg.standby ? 'standby' : 'follower';
   }
 
@@ -262,7 +330,7 @@ export class Election extends Emitter<ElectionEvents> {
     return this.started && !this.stopped;
   }
 
-  /** The machine's state (for tests and diagnostics). */
+  /** The machine's state (for tests and diagnostics): `precandidate` reports role `follower`. */
   get state(): string {
     return stateOf(this.actor.getSnapshot().value);
   }
@@ -305,12 +373,23 @@ export class Election extends Emitter<ElectionEvents> {
 
   /**
    * Leader only: append an entry of the current term and replicate it. Returns the entry as
-   * logged (with index and term), or null when this node is not the leader. Committed once a
-   * quorum stores it; delivered through `onCommit` on every node.
+   * logged (with index and term), or null when this node is not the leader, or when the entry
+   * could never be sent (its `append` does not fit the transport's largest frame). Committed
+   * once a quorum stores it; delivered through `onCommit` on every node.
    */
   propose(entry: ProposedEntry): LogEntry | null {
-    if (!this.running || this.roleNow !== 'leader') return null;
+    if (!this.running || this.roleNow !== 'leader' || this.state !== 'leader') return null;
     const e: LogEntry = { ...entry, index: this.raftLog.lastIndex + 1, term: this.currentTerm };
+    if (this.opts.sizeOf && this.peers.length > 0) {
+      const alone: SwarmMessageOf<'append'> = { t: 'append', term: this.currentTerm, prevIndex: e.index - 1, prevTerm: this.raftLog.lastTerm, entries: [e], commit: this.commit };
+      let n: number;
+      try {
+        n = this.opts.sizeOf(alone);
+      } catch {
+        n = Infinity;
+      }
+      if (!Number.isFinite(n)) return null;
+    }
     this.raftLog.append(e);
     this.advanceCommit(); // a single-member constellation commits at once
     this.scheduleFlush();
@@ -321,18 +400,20 @@ export class Election extends Emitter<ElectionEvents> {
   /**
    * Feed every message from an authenticated member here. Any message carrying a higher term
    * (the Raft kinds, but also `health`, `propose`, `ballot`) makes the node adopt that term and
-   * follow (a standby stays standby); only the Raft kinds are acted on beyond that.
+   * follow (a standby stays standby) — except pre-vote requests and granted pre-votes, whose
+   * term is a proposal, not a term anyone is in. Only the Raft kinds are acted on beyond that.
    */
   readonly onMessage = (from: NodeId, msg: SwarmMessage): void => {
     if (!this.running || from === this.self || !this.members.includes(from)) return;
     const term = 'term' in msg && typeof msg.term === 'number' ? msg.term : undefined;
     try {
-      if (term !== undefined && term > this.currentTerm) this.adoptTerm(term);
+      const proposal = isPreVote(msg) && (msg.t === 'vote_req' || (msg.t === 'vote' && msg.granted));
+      if (term !== undefined && term > this.currentTerm && !proposal) this.adoptTerm(term);
       switch (msg.t) {
         case 'vote_req':
-          return this.onVoteRequest(from, msg);
+          return isPreVote(msg) ? this.onPreVoteRequest(from, msg) : this.onVoteRequest(from, msg);
         case 'vote':
-          return this.onVote(from, msg);
+          return isPreVote(msg) ? this.onPreVote(from, msg) : this.onVote(from, msg);
         case 'append':
           return this.onAppend(from, msg);
         case 'append_ack':
@@ -345,6 +426,10 @@ export class Election extends Emitter<ElectionEvents> {
 
   // ── receiving ──────────────────────────────────────────────────────────────────────────
 
+  private logUpToDate(lastLogTerm: number, lastLogIndex: number): boolean {
+    return lastLogTerm > this.raftLog.lastTerm || (lastLogTerm === this.raftLog.lastTerm && lastLogIndex >= this.raftLog.lastIndex);
+  }
+
   private onVoteRequest(from: NodeId, msg: SwarmMessageOf<'vote_req'>): void {
     if (this.roleNow === 'candidate' && msg.term === this.currentTerm && this.config.split_vote_tiebreak) {
       // A competitor in our term: a split vote is likely. The higher-ranked candidate stands
@@ -355,12 +440,12 @@ export class Election extends Emitter<ElectionEvents> {
       else this.candidacy.outranks = true;
       this.actor.send({ type: 'COMPETITOR' });
     }
-    const upToDate = msg.lastLogTerm > this.raftLog.lastTerm || (msg.lastLogTerm === this.raftLog.lastTerm && msg.lastLogIndex >= this.raftLog.lastIndex);
+    const upToDate = this.logUpToDate(msg.lastLogTerm, msg.lastLogIndex);
     const grant = msg.term === this.currentTerm && (this.votedForId === null || this.votedForId === from) && upToDate;
     if (grant) {
       if (this.votedForId !== from) {
-        this.votedForId = from;
         this.opts.store.saveVote(this.currentTerm, from); // durable before the answer leaves
+        this.votedForId = from;
       }
       this.stats.votesGranted++;
     } else {
@@ -370,11 +455,45 @@ export class Election extends Emitter<ElectionEvents> {
     if (grant) this.actor.send({ type: 'GRANTED_VOTE' });
   }
 
+  /**
+   * Would we vote for `from` in `msg.term`? Yes if that term is ahead of ours, its log is at
+   * least as up to date as ours, and we have no reason to believe a leader is at work: none
+   * heard within the minimum election timeout, and we do not lead with a lease ourselves.
+   * Nothing changes here (no term, no vote, no timer): the answer is only advice.
+   */
+  private onPreVoteRequest(from: NodeId, msg: SwarmMessageOf<'vote_req'>): void {
+    const now = this.clock.now();
+    const leaderAtWork =
+      (this.leaderId !== null && this.leaderId !== this.self && now - this.leaderHeardAt < this.config.election_timeout_min_ms) || this.hasLease;
+    const grant = msg.term > this.currentTerm && this.logUpToDate(msg.lastLogTerm, msg.lastLogIndex) && !leaderAtWork;
+    if (grant) this.stats.preVotesGranted++;
+    else this.stats.preVotesRefused++;
+    // Granted: the term asked about (the asker counts it). Refused: our own term, which an
+    // asker that was away adopts if it is ahead of its own.
+    this.send(from, preVote({ t: 'vote', term: grant ? msg.term : this.currentTerm, granted: grant }));
+    if (!grant) return;
+    // Make way for the asker (liveness only, see election-machine.ts): a follower restarts its
+    // timer; a precandidate steps back if the asker outranks it for that term.
+    const state = this.state;
+    if (state === 'follower') this.actor.send({ type: 'YIELD' });
+    else if (state === 'precandidate') {
+      const theirs = rank(msg.term, from, msg.lastLogTerm, msg.lastLogIndex);
+      const ours = rank(this.currentTerm + 1, this.self, this.raftLog.lastTerm, this.raftLog.lastIndex);
+      if (compareRank(theirs, ours) > 0) this.actor.send({ type: 'YIELD' });
+    }
+  }
+
   private onVote(from: NodeId, msg: SwarmMessageOf<'vote'>): void {
     if (this.roleNow !== 'candidate' || msg.term !== this.currentTerm || !msg.granted) return;
     this.votes.add(from);
     this.lastAck.set(from, this.clock.now());
     this.actor.send({ type: 'VOTE' });
+  }
+
+  private onPreVote(from: NodeId, msg: SwarmMessageOf<'vote'>): void {
+    if (this.state !== 'precandidate' || msg.term !== this.currentTerm + 1 || !msg.granted) return;
+    this.preVotes.add(from);
+    this.actor.send({ type: 'PRE_VOTE' });
   }
 
   private onAppend(from: NodeId, msg: SwarmMessageOf<'append'>): void {
@@ -391,7 +510,8 @@ export class Election extends Emitter<ElectionEvents> {
       this.stats.anomalies++;
       return;
     }
-    this.actor.send({ type: 'HEARD_LEADER' }); // candidate → follower; timers restart
+    this.leaderHeardAt = this.clock.now();
+    this.actor.send({ type: 'HEARD_LEADER' }); // candidate, precandidate → follower; timers restart
     this.setLeader(from);
     const prevTerm = this.raftLog.termAt(msg.prevIndex);
     if (prevTerm === undefined || prevTerm !== msg.prevTerm) {
@@ -420,24 +540,34 @@ export class Election extends Emitter<ElectionEvents> {
     this.send(from, { t: 'append_ack', term: this.currentTerm, success: true, match });
   }
 
+  /**
+   * Leader: a follower's answer. Success proves its log matches ours through `match`.
+   * A refusal's hint says where to probe next (clamped to [matchIndex + 1, lastIndex + 1]); a
+   * hint that agrees with what we already believe is ignored (the answer to a heartbeat, or to
+   * an append still on its way), so refusals never multiply appends. Either way, a follower
+   * that needs entries and has none in flight (or one overdue) gets the next batch now.
+   */
   private onAppendAck(from: NodeId, msg: SwarmMessageOf<'append_ack'>): void {
     if (this.roleNow !== 'leader' || msg.term !== this.currentTerm) return;
-    this.lastAck.set(from, this.clock.now());
-    const matched = this.matchIndex.get(from) ?? 0;
+    const pr = this.progress.get(from);
+    if (!pr) return;
+    const now = this.clock.now();
+    this.lastAck.set(from, now);
+    const last = this.raftLog.lastIndex;
     if (msg.success) {
-      const m = Math.min(msg.match, this.raftLog.lastIndex);
-      if (m > matched) this.matchIndex.set(from, m);
-      if (m + 1 > (this.nextIndex.get(from) ?? 1)) this.nextIndex.set(from, m + 1);
+      const m = Math.min(msg.match, last);
+      if (m > pr.match) pr.match = m;
+      if (m + 1 > pr.next) pr.next = m + 1;
+      if (pr.inflight && pr.match >= pr.inflight.upTo) pr.inflight = undefined;
       this.advanceCommit();
-      if ((this.nextIndex.get(from) ?? 1) <= this.raftLog.lastIndex) this.sendAppend(from);
     } else {
-      const next = this.nextIndex.get(from) ?? 1;
-      const backTo = Math.max(matched + 1, Math.min(next - 1, msg.match + 1), 1);
-      if (backTo < next) {
-        this.nextIndex.set(from, backTo);
-        this.sendAppend(from);
+      const hinted = Math.max(pr.match + 1, Math.min(msg.match + 1, last + 1));
+      if (hinted !== pr.next) {
+        pr.next = hinted;
+        pr.inflight = undefined;
       }
     }
+    if (this.wantsEntries(pr) && this.mayShip(from, pr, now)) this.ship(from, pr, now);
   }
 
   // ── machine actions ────────────────────────────────────────────────────────────────────
@@ -450,30 +580,37 @@ export class Election extends Emitter<ElectionEvents> {
     this.notify(() => this.emit('role', role, term));
   }
 
+  private startPreVote(): void {
+    this.stats.preCandidacies++;
+    this.preVotes = new Set([this.self]);
+    this.setLeader(null);
+    const req = preVote({ t: 'vote_req', term: this.currentTerm + 1, lastLogIndex: this.raftLog.lastIndex, lastLogTerm: this.raftLog.lastTerm });
+    this.sendToPeers(req);
+  }
+
   private startCandidacy(): void {
+    // Durable before anything changes or leaves (if the store throws, nothing has).
+    this.opts.store.saveVote(this.currentTerm + 1, this.self);
     this.currentTerm++;
     this.votedForId = this.self;
-    this.opts.store.saveVote(this.currentTerm, this.self); // durable before any vote_req leaves
     this.stats.candidacies++;
     this.votes = new Set([this.self]);
+    this.preVotes.clear();
     this.candidacy = { start: this.clock.now(), draw: this.opts.random(), outranked: false, outranks: false };
     this.lastAck.clear();
     this.setLeader(null);
     const term = this.currentTerm;
     this.notify(() => this.emit('term', term));
-    const req: SwarmMessage = { t: 'vote_req', term: this.currentTerm, lastLogIndex: this.raftLog.lastIndex, lastLogTerm: this.raftLog.lastTerm };
-    if (this.config.broadcast && this.peers.length > 1) this.send(BROADCAST, req);
-    else for (const p of this.peers) this.send(p, req);
+    this.sendToPeers({ t: 'vote_req', term: this.currentTerm, lastLogIndex: this.raftLog.lastIndex, lastLogTerm: this.raftLog.lastTerm });
   }
 
   private becomeLeader(): void {
     this.stats.elected++;
     const next = this.raftLog.lastIndex + 1;
-    for (const p of this.peers) {
-      this.nextIndex.set(p, next);
-      this.matchIndex.set(p, 0);
-    }
+    this.progress.clear();
+    for (const p of this.peers) this.progress.set(p, { next, match: 0, inflight: undefined });
     this.setLeader(this.self);
+    this.firstBeat = true;
     if (this.config.noop_on_election) {
       const e: LogEntry = { index: next, term: this.currentTerm, cid: `${NOOP_ACTION}:${this.currentTerm}:${this.self}`, action: NOOP_ACTION, params: {}, deadlineMs: 0, proposedAt: Math.max(0, Math.floor(this.clock.now())), targets: [] };
       this.raftLog.append(e);
@@ -483,38 +620,110 @@ export class Election extends Emitter<ElectionEvents> {
   }
 
   private endLeadership(): void {
-    this.nextIndex.clear();
-    this.matchIndex.clear();
+    this.progress.clear();
     this.lastAck.clear();
     this.flushTimer?.cancel();
     this.flushTimer = undefined;
     if (this.leaderId === this.self) this.setLeader(null);
   }
 
-  private sendHeartbeats(): void {
-    this.replicate(this.peers);
-  }
-
   /**
-   * One `append` to each of `peers`, from its nextIndex. When they all stand at the same
-   * nextIndex the message is the same for all, and goes out once, broadcast: on a radio that
-   * sends one packet at a time that is one airtime instead of n − 1 (the steady state: every
-   * heartbeat; and every proposal while all are in sync).
+   * One round of replication. `tick` (the heartbeat): every follower must hear us, so one
+   * append always goes out — broadcast, carrying the entries that the largest group of
+   * followers waiting at the same index needs, or none (a heartbeat at our last index, which
+   * followers in sync accept and the others answer with a hint). Followers that need other
+   * entries, and may be sent some now, get their own append. `flush` (after a proposal): only
+   * followers that need entries and may be sent some. Without broadcast, each follower gets
+   * its own append (entries, or an empty one at its nextIndex).
    */
-  private replicate(peers: readonly NodeId[]): void {
-    if (peers.length === 0) return;
-    const first = this.nextIndex.get(peers[0]!);
-    if (this.config.broadcast && peers.length === this.peers.length && peers.length > 1 && peers.every((p) => this.nextIndex.get(p) === first)) {
-      this.send(BROADCAST, this.appendFrom(first ?? this.raftLog.lastIndex + 1));
+  private replicate(why: 'tick' | 'flush'): void {
+    if (this.peers.length === 0) return;
+    const now = this.clock.now();
+    if (why === 'tick' && this.firstBeat) {
+      this.firstBeat = false;
+      // A new leader's first word is an empty heartbeat before its no-op: the smallest packet,
+      // so that every follower knows the leader (and stops standing) as early as the air allows.
+      const last = this.raftLog.lastIndex;
+      if (this.config.broadcast && this.peers.length > 1 && this.config.noop_on_election && this.raftLog.at(last)?.action === NOOP_ACTION) {
+        this.send(BROADCAST, this.appendFrom(last, 0));
+      }
+    }
+    const ready: NodeId[] = [];
+    for (const p of this.peers) {
+      const pr = this.progress.get(p);
+      if (pr && this.wantsEntries(pr) && this.mayShip(p, pr, now)) ready.push(p);
+    }
+    if (!this.config.broadcast || this.peers.length === 1) {
+      for (const p of this.peers) {
+        const pr = this.progress.get(p);
+        if (!pr) continue;
+        if (ready.includes(p)) this.ship(p, pr, now);
+        else if (why === 'tick') this.send(p, this.appendFrom(pr.next, 0));
+      }
       return;
     }
-    for (const p of peers) this.sendAppend(p);
+    // The largest group of ready followers at one nextIndex (ties: the furthest along).
+    const groups = new Map<number, NodeId[]>();
+    for (const p of ready) {
+      const next = this.progress.get(p)!.next;
+      const g = groups.get(next);
+      if (g) g.push(p);
+      else groups.set(next, [p]);
+    }
+    let best: { next: number; peers: NodeId[] } | undefined;
+    for (const [next, g] of groups) if (!best || g.length > best.peers.length || (g.length === best.peers.length && next > best.next)) best = { next, peers: g };
+    // The group goes by broadcast when it has several followers, or when a heartbeat is due
+    // anyway (the same packet serves both); otherwise a tick sends an empty heartbeat.
+    let covered: readonly NodeId[] = [];
+    if (best && (best.peers.length > 1 || why === 'tick')) {
+      const msg = this.appendFrom(best.next, this.config.max_entries_per_append);
+      this.send(BROADCAST, msg);
+      this.noteShipped(best.peers, msg, now);
+      covered = best.peers;
+    } else if (why === 'tick') {
+      this.send(BROADCAST, this.appendFrom(this.raftLog.lastIndex + 1, 0));
+    }
+    for (const p of ready) if (!covered.includes(p)) this.ship(p, this.progress.get(p)!, now);
   }
 
   // ── helpers ────────────────────────────────────────────────────────────────────────────
 
   private get clock() {
     return this.opts.clock;
+  }
+
+  /** A fresh role machine (also after a failure), reporting to this node. */
+  private createMachineActor(standby: boolean): Actor<typeof electionMachine> {
+    const actor = createActor(this.machine, { input: { standby }, clock: xstateClock(this.opts.clock) });
+    actor.subscribe({ next: () => this.flush(), error: (err) => this.onMachineError(actor, err) });
+    return actor;
+  }
+
+  /**
+   * An action threw and xstate stopped the machine (it would ignore every later event, and the
+   * node would go on reporting the role it had, e.g. `leader`, with no heartbeats and no way
+   * to step down). Fail safe: no leadership, no leader, and a fresh machine as follower (or
+   * standby), which stands again only through a new election.
+   */
+  private onMachineError(actor: Actor<typeof electionMachine>, err: unknown): void {
+    if (actor !== this.actor || this.stopped) return;
+    this.stats.machineErrors++;
+    this.lastMachineError = err;
+    const standby = this.roleNow === 'standby';
+    this.endLeadership();
+    this.setLeader(null);
+    this.votes.clear();
+    this.preVotes.clear();
+    const role: SwarmRole = standby ? 'standby' : 'follower';
+    if (this.roleNow !== role) {
+      this.roleNow = role;
+      const term = this.currentTerm;
+      this.notify(() => this.emit('role', role, term));
+    }
+    this.actor = this.createMachineActor(standby);
+    if (this.started) this.actor.start();
+    // Emitted once the caller's step is over (`flush` runs at the end of every public method).
+    this.clock.setTimer(0, () => this.flush());
   }
 
   /**
@@ -540,13 +749,14 @@ export class Election extends Emitter<ElectionEvents> {
   }
 
   private adoptTerm(term: number): void {
+    this.opts.store.saveVote(term, null); // durable first: if the store throws, nothing changed
     this.currentTerm = term;
     this.votedForId = null;
-    this.opts.store.saveVote(term, null);
     this.votes.clear();
+    this.preVotes.clear();
     this.setLeader(null);
     this.notify(() => this.emit('term', term));
-    this.actor.send({ type: 'NEW_TERM' }); // candidate, leader → follower
+    this.actor.send({ type: 'NEW_TERM' }); // precandidate, candidate, leader → follower
   }
 
   /** Events are queued while the node changes state and emitted once it is consistent (after
@@ -575,14 +785,72 @@ export class Election extends Emitter<ElectionEvents> {
     return (acks[need - 1] ?? -Infinity) + this.config.lease_ms;
   }
 
-  private sendAppend(peer: NodeId): void {
-    this.send(peer, this.appendFrom(this.nextIndex.get(peer) ?? this.raftLog.lastIndex + 1));
+  private wantsEntries(pr: Progress): boolean {
+    return pr.next <= this.raftLog.lastIndex;
   }
 
-  private appendFrom(next: number): SwarmMessageOf<'append'> {
+  /**
+   * Whether a follower may be sent entries now: none in flight, or the one in flight is overdue
+   * (`append_retry_ms`) and the follower has answered something since it left — so it is
+   * alive and the append (or its ack) was lost. A silent follower gets no resends.
+   */
+  private mayShip(peer: NodeId, pr: Progress, now: number): boolean {
+    const f = pr.inflight;
+    if (!f) return true;
+    return now - f.at >= this.retryMs && (this.lastAck.get(peer) ?? -Infinity) > f.at;
+  }
+
+  /** One append with entries to `peer`, from its nextIndex; it is now in flight. */
+  private ship(peer: NodeId, pr: Progress, now: number): void {
+    const msg = this.appendFrom(pr.next, this.config.max_entries_per_append);
+    this.send(peer, msg);
+    this.noteShipped([peer], msg, now);
+  }
+
+  private noteShipped(peers: readonly NodeId[], msg: SwarmMessageOf<'append'>, now: number): void {
+    if (msg.entries.length === 0) return;
+    const upTo = msg.prevIndex + msg.entries.length;
+    this.stats.appendsShipped++;
+    for (const p of peers) {
+      const pr = this.progress.get(p);
+      if (!pr) continue;
+      if (pr.inflight) this.stats.appendsResent++;
+      pr.inflight = { upTo, at: now };
+    }
+  }
+
+  /**
+   * The append from `next`: at most `maxEntries` entries and, when the transport can size
+   * messages, at most `max_append_bytes` on the air (but always one entry when there is one
+   * and `maxEntries` > 0: an entry too big for the frame was refused by `propose`).
+   */
+  private appendFrom(next: number, maxEntries: number): SwarmMessageOf<'append'> {
     const prevIndex = next - 1;
-    const entries = this.raftLog.slice(next, this.config.max_entries_per_append);
-    return { t: 'append', term: this.currentTerm, prevIndex, prevTerm: this.raftLog.termAt(prevIndex) ?? 0, entries, commit: this.commit };
+    const entries = maxEntries > 0 ? this.raftLog.slice(next, maxEntries) : [];
+    const msg: SwarmMessageOf<'append'> = { t: 'append', term: this.currentTerm, prevIndex, prevTerm: this.raftLog.termAt(prevIndex) ?? 0, entries, commit: this.commit };
+    const sizeOf = this.opts.sizeOf;
+    if (sizeOf && entries.length > 1) {
+      const cap = this.config.max_append_bytes;
+      const fits = (k: number): boolean => {
+        try {
+          return sizeOf({ ...msg, entries: entries.slice(0, k) }) <= cap;
+        } catch {
+          return false;
+        }
+      };
+      if (!fits(entries.length)) {
+        // The most entries that fit (at least one): a binary search over the count.
+        let lo = 1;
+        let hi = entries.length - 1;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >> 1;
+          if (fits(mid)) lo = mid;
+          else hi = mid - 1;
+        }
+        msg.entries = entries.slice(0, lo);
+      }
+    }
+    return msg;
   }
 
   /** Coalesce the proposals of one instant into one round of appends. */
@@ -591,7 +859,11 @@ export class Election extends Emitter<ElectionEvents> {
     this.flushTimer = this.clock.setTimer(0, () => {
       this.flushTimer = undefined;
       if (!this.running || this.roleNow !== 'leader') return;
-      this.replicate(this.peers.filter((p) => (this.nextIndex.get(p) ?? 1) <= this.raftLog.lastIndex));
+      try {
+        this.replicate('flush');
+      } finally {
+        this.flush();
+      }
     });
   }
 
@@ -600,7 +872,7 @@ export class Election extends Emitter<ElectionEvents> {
     for (let n = this.raftLog.lastIndex; n > this.commit; n--) {
       if (this.raftLog.termAt(n) !== this.currentTerm) break; // earlier terms commit only indirectly
       let count = 1;
-      for (const p of this.peers) if ((this.matchIndex.get(p) ?? 0) >= n) count++;
+      for (const p of this.peers) if ((this.progress.get(p)?.match ?? 0) >= n) count++;
       if (count >= this.quorum) {
         this.commit = n;
         this.applyCommitted();
@@ -631,9 +903,40 @@ export class Election extends Emitter<ElectionEvents> {
     }
   }
 
-  private send(to: NodeId | typeof BROADCAST, msg: SwarmMessage): void {
-    this.opts.outbox.send(to, msg, { qos: this.qos });
+  private sendToPeers(msg: SwarmMessage): void {
+    if (this.config.broadcast && this.peers.length > 1) this.send(BROADCAST, msg);
+    else for (const p of this.peers) this.send(p, msg);
   }
+
+  /** Never throws: Raft treats a send the transport refuses as a lost message (counted). */
+  private send(to: NodeId | typeof BROADCAST, msg: SwarmMessage): void {
+    try {
+      this.opts.outbox.send(to, msg, { qos: this.qos });
+    } catch {
+      this.stats.sendErrors++;
+    }
+  }
+}
+
+/** A follower's replication progress, on the leader. */
+interface Progress {
+  /** Next index to send (Raft's nextIndex). */
+  next: number;
+  /** Highest index known to match ours (Raft's matchIndex). */
+  match: number;
+  /** The append with entries sent and not yet acknowledged (through `upTo`), if any. */
+  inflight: { upTo: number; at: number } | undefined;
+}
+
+/** Pre-vote request/answer: a `vote_req` or `vote` with `pre: true` (see the file comment). */
+type PreVoteFlag = { pre?: boolean };
+
+function preVote<M extends SwarmMessageOf<'vote_req'> | SwarmMessageOf<'vote'>>(msg: M): M {
+  return { ...msg, pre: true } as M & PreVoteFlag;
+}
+
+export function isPreVote(msg: SwarmMessage): boolean {
+  return (msg.t === 'vote_req' || msg.t === 'vote') && (msg as PreVoteFlag).pre === true;
 }
 
 type Rank = readonly [lastLogTerm: number, lastLogIndex: number, hash: number, id: NodeId];
@@ -671,4 +974,6 @@ function validateConfig(c: ElectionConfig): void {
   if (!(c.lease_ms > c.heartbeat_ms)) bad('need lease_ms > heartbeat_ms');
   if (!(c.stand_threshold >= 0 && c.stand_threshold <= 1)) bad('stand_threshold must be in 0..1');
   if (!(Number.isInteger(c.max_entries_per_append) && c.max_entries_per_append >= 1)) bad('max_entries_per_append must be an integer ≥ 1');
+  if (!(c.max_append_bytes >= 1)) bad('max_append_bytes must be ≥ 1');
+  if (!(c.append_retry_ms >= 0)) bad('append_retry_ms must be ≥ 0 (0: election_timeout_min_ms)');
 }

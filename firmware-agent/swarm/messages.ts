@@ -43,9 +43,9 @@ export const SWARM_MESSAGES = {
     /** Digest of the node's recent decisions (divergence detection), 32-bit. */
     digest: uint32,
   }),
-  /** Raft RequestVote. */
-  vote_req: struct({ t: literal('vote_req'), term: uint53, lastLogIndex: uint53, lastLogTerm: uint53 }),
-  vote: struct({ t: literal('vote'), term: uint53, granted: bool }),
+  /** Raft RequestVote; `pre: true` for a PreVote round (no term change, no vote recorded). */
+  vote_req: struct({ t: literal('vote_req'), term: uint53, lastLogIndex: uint53, lastLogTerm: uint53 }, { pre: bool }),
+  vote: struct({ t: literal('vote'), term: uint53, granted: bool }, { pre: bool }),
   /** Raft AppendEntries (heartbeat when `entries` is empty). */
   append: struct({ t: literal('append'), term: uint53, prevIndex: uint53, prevTerm: uint53, entries: arrayOf(logEntry), commit: uint53 }),
   append_ack: struct({ t: literal('append_ack'), term: uint53, success: bool, match: uint53 }),

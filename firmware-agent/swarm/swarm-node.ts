@@ -4,13 +4,13 @@ import { Emitter } from '../../hal/util/emitter.js';
 import type { GlobalContext, Mode, Role } from '../decide/types.js';
 import { reservingCounter, MessageBus, type BusRadio } from './bus.js';
 import { Consensus, type LocalExecutor, type ReplicatedLog } from './consensus.js';
-import { Election, NOOP_ACTION, type ElectionConfig } from './election.js';
+import { Election, isPreVote, NOOP_ACTION, type ElectionConfig } from './election.js';
 import { Governor } from './governor.js';
 import { createIslCodec } from './isl-codec.js';
 import type { LogEntry, SwarmMessage } from './messages.js';
 import { Propagation } from './propagation.js';
 import { Registry } from './registry.js';
-import type { DeliveryReport, NodeId, SwarmStore } from './types.js';
+import { BROADCAST, type DeliveryReport, type NodeId, type SwarmStore } from './types.js';
 
 export interface SwarmNodeOptions {
   self: NodeId;
@@ -75,10 +75,22 @@ export class SwarmNode extends Emitter<SwarmNodeEvents> {
       nextCounter: reservingCounter(persisted.counterReservedTo, (upTo) => o.store.reserveCounter(upTo)),
       random: o.random,
     });
+    // Raft sizes its appends by the frame they make on the air (codec: header, CBOR body,
+    // tag), within the critical class's packet cap; a frame the codec refuses is Infinity.
+    const criticalCap = this.governor.maxPacketBytes('critical');
+    const electionConfig: Partial<ElectionConfig> = { quorum: o.quorum ?? 'majority', ...o.election };
+    electionConfig.max_append_bytes = Math.min(electionConfig.max_append_bytes ?? ELECTION_MAX_APPEND_BYTES, criticalCap);
     this.election = new Election({
       self, members, clock, random: o.random, outbox: this.bus, store: o.store,
       health: () => o.status().health,
-      config: { quorum: o.quorum ?? 'majority', ...o.election },
+      config: electionConfig,
+      sizeOf: (msg) => {
+        try {
+          return codec.encode(msg, { counter: 0, qos: 0, to: BROADCAST }).length;
+        } catch {
+          return Infinity;
+        }
+      },
     });
     this.election.on('commit', (_i, e) => {
       if (e.action === NOOP_ACTION) return;
@@ -180,7 +192,9 @@ export class SwarmNode extends Emitter<SwarmNodeEvents> {
   }
 
   private deliver(from: NodeId, msg: SwarmMessage): void {
-    this.registry.onMessage(from, msg);
+    // A pre-vote's term is a proposal, not a term its sender is in (nor standing in): the
+    // registry learns only that the peer is alive.
+    this.registry.onMessage(from, isPreVote(msg) ? LIVENESS_ONLY : msg);
     if (msg.t === 'digest') this.compareIndexDigest(from, msg.window, msg.digest);
     this.election.onMessage(from, msg);
     if (!this.consensus.receive(from, msg)) this.propagation.receive(from, msg);
@@ -220,6 +234,13 @@ export class SwarmNode extends Emitter<SwarmNodeEvents> {
     }
   }
 }
+
+/** Default `max_append_bytes` on the ISL (config: swarm.election.max_append_bytes): ~0.22 s of
+ *  air at 9,600 bit/s, so a heartbeat queued behind a catch-up append is late by no more. */
+const ELECTION_MAX_APPEND_BYTES = 256;
+
+/** What the registry is told of a pre-vote (a message of no term: liveness only). */
+const LIVENESS_ONLY: SwarmMessage = { t: 'report', cid: '', outcome: 'completed', reason: '' };
 
 /** Rolling 32-bit digest of the applied command sequence (cid and action of each entry). */
 function digestStep(prev: number, e: LogEntry): number {

@@ -19,7 +19,7 @@
  *   adds to the election timeout. Parts (detection, votes, first heartbeat) and split votes
  *   are reported too. Context, no target: the same kills (a quarter of the runs) with the
  *   election module's own defaults as the README states them (300–600 ms, heartbeat 100 ms,
- *   lease 500 ms) instead of the agent config's (750–1250 ms, heartbeat 250 ms, lease 1 s).
+ *   lease 500 ms) instead of the agent config's (500–650 ms, heartbeat 200 ms, lease 800 ms, PreVote).
  *
  * swarm-propagation: 10 satellites, 5 % ISL loss (radio `loss_probability: 0.05`), full
  *   stack. One run per seed: once a leader is agreed and every agent has telemetry (5 s),
@@ -44,7 +44,7 @@
  * swarm-governor: MessageBus + Governor + ISL codec on two nodes over a radio model in this
  *   file (9600 bit/s, 8 bytes of framing, one packet at a time from a 2048-byte FIFO,
  *   50–100 ms latency, in order per pair, on a VirtualClock). Leader-like traffic: A sends B
- *   a critical heartbeat `append` every heartbeat_ms (the agent config's default, 250 ms;
+ *   a critical heartbeat `append` every heartbeat_ms (the agent config's default, 200 ms;
  *   QoS 0) and a critical `propose` at random moments, 2 s apart on average (QoS 1); B
  *   answers each append (`append_ack`) and each propose (`ballot`, QoS 1) and sends a
  *   `report` (QoS 1) at random moments, 2 s apart on average; both broadcast health at the

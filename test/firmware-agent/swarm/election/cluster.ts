@@ -2,7 +2,7 @@
  * Elections on the simulated network, with the Raft safety checks wired in: every role, term
  * and leader change on any node re-checks the whole constellation.
  */
-import { Election, type ElectionConfig } from '../../../../firmware-agent/swarm/election.js';
+import { Election, isPreVote, type ElectionConfig } from '../../../../firmware-agent/swarm/election.js';
 import type { LogEntry } from '../../../../firmware-agent/swarm/messages.js';
 import type { NodeId } from '../../../../firmware-agent/swarm/types.js';
 import { SimNet, type SimNode, type SimNetOptions } from '../sim-net.js';
@@ -146,7 +146,8 @@ export function makeCluster(opts: ClusterOptions): Cluster {
         members: env.ids,
         outbox: {
           send: (to, msg, o) => {
-            if (msg.t === 'vote' && msg.granted) checker.onVoteSent(env.id, to, msg.term);
+            // Pre-votes are advice, not votes: one per term is not their rule.
+            if (msg.t === 'vote' && msg.granted && !isPreVote(msg)) checker.onVoteSent(env.id, to, msg.term);
             return env.outbox.send(to, msg, o);
           },
         },

@@ -1,7 +1,8 @@
 /**
  * Raft's rules on one node, driven message by message (no network): votes and their
  * persistence, the AppendEntries receiver rules, the leader's commit rule (§5.4.2, Figure 8),
- * nextIndex back-off, restart.
+ * nextIndex back-off, restart. Plain Raft: `pre_vote` is off here unless a test turns it on
+ * (pre-vote.test.ts covers PreVote; flow-control.test.ts the leader's replication pacing).
  */
 import { describe, expect, it } from 'vitest';
 import { Election, ELECTION_DEFAULTS, NOOP_ACTION, type ElectionConfig } from '../../../../firmware-agent/swarm/election.js';
@@ -43,7 +44,7 @@ function node(opts: { self?: NodeId; members?: NodeId[]; store?: MemorySwarmStor
       clock,
       random: () => 0.5,
       health: opts.health,
-      config: opts.config,
+      config: { pre_vote: false, ...opts.config },
       onCommit: (x) => applied.push(x),
     });
     e.on('commit', (i) => commits.push(i));
@@ -295,48 +296,71 @@ describe('leader', () => {
     expect(n.applied.map((x) => x.cid)).toEqual(['e1', 'e2']);
   });
 
-  it('backs off nextIndex on refusals (using the hint) and then sends the missing entries', () => {
+  it('moves nextIndex to the refusal hint and then sends the missing entries, one append in flight at a time', () => {
     const store = new MemorySwarmStore({ initial: { term: 1, log: [le(1, 1), le(2, 1), le(3, 1), le(4, 1)] } });
     const n = node({ store, config: { max_entries_per_append: 2 } });
-    elect(n, ['B', 'C']); // log now 1..4 + no-op 5@2
+    elect(n, ['B', 'C']); // log now 1..4 + no-op 5@2, broadcast to all (in flight everywhere)
     n.clear();
     n.e.onMessage('B', { t: 'append_ack', term: 2, success: false, match: 1 }); // B has index 1 only
     let a = n.take('append', 'B').at(-1)!.msg;
     expect([a.prevIndex, a.prevTerm, a.entries.map((x) => x.index)]).toEqual([1, 1, [2, 3]]); // capped at 2
     n.e.onMessage('B', { t: 'append_ack', term: 2, success: true, match: 3 });
-    a = n.take('append', 'B').at(-1)!.msg; // more follows at once
+    a = n.take('append', 'B').at(-1)!.msg; // acknowledged: the next batch at once
     expect([a.prevIndex, a.entries.map((x) => x.index)]).toEqual([3, [4, 5]]);
     n.clear();
     n.e.onMessage('B', { t: 'append_ack', term: 2, success: true, match: 5 });
     expect(n.take('append', 'B')).toHaveLength(0); // caught up: heartbeats only from here
-    // A hint at or past nextIndex − 1 steps back one entry (C's nextIndex is 5: the no-op's).
+    // C lacks just the no-op, which is on its way: a refusal that agrees with what the leader
+    // believes (the answer to a heartbeat, say) sends nothing more.
     n.e.onMessage('C', { t: 'append_ack', term: 2, success: false, match: 4 });
-    expect(n.take('append', 'C').at(-1)!.msg.prevIndex).toBe(3);
+    expect(n.take('append', 'C')).toHaveLength(0);
+    // A hint further back (a conflict from index 3 on) moves nextIndex there: a new probe.
+    n.e.onMessage('C', { t: 'append_ack', term: 2, success: false, match: 2 });
+    a = n.take('append', 'C').at(-1)!.msg;
+    expect([a.prevIndex, a.entries.map((x) => x.index)]).toEqual([2, [3, 4]]);
     // Never below matchIndex + 1.
     n.e.onMessage('B', { t: 'append_ack', term: 2, success: false, match: 0 });
     expect(n.take('append', 'B')).toHaveLength(0); // B's match is 5 = our last: nothing to back off to
   });
 
-  it('broadcasts appends that are the same for every peer (steady-state heartbeats), unicasts the rest', () => {
+  it('heartbeats stay one broadcast; a lagging follower gets its entries by itself, resent only when overdue and it is heard from', () => {
     const n = node();
     elect(n, ['B', 'C']);
-    // Right after the election every peer stands at the no-op: one broadcast carries it.
-    expect(n.take('append').map((a) => [a.to, a.msg.entries.length])).toEqual([['*', 1]]);
+    // Right after the election: an empty heartbeat (everyone learns the leader at once), then
+    // the no-op, both broadcast: every peer stands at the no-op.
+    expect(n.take('append').map((a) => [a.to, a.msg.prevIndex, a.msg.entries.length])).toEqual([
+      ['*', 0, 0],
+      ['*', 0, 1],
+    ]);
     for (const p of ['B', 'C', 'D']) n.e.onMessage(p, { t: 'append_ack', term: 1, success: true, match: 1 });
     n.clear();
+    // E has not answered: its no-op is still in flight. Heartbeats go on, one broadcast each,
+    // and E gets nothing more while it is silent (dead, or its answer on the way) — even once
+    // the retry time has passed.
+    const until = n.clock.now() + ELECTION_DEFAULTS.election_timeout_min_ms + 5 * ELECTION_DEFAULTS.heartbeat_ms;
+    while (n.clock.now() < until) {
+      n.clock.advance(ELECTION_DEFAULTS.heartbeat_ms);
+      for (const p of ['B', 'C', 'D']) n.e.onMessage(p, { t: 'append_ack', term: 1, success: true, match: 1 }); // the lease holds
+    }
+    expect(n.e.role).toBe('leader');
+    const beats = n.take('append');
+    expect(beats.length).toBeGreaterThanOrEqual(8);
+    for (const b of beats) expect([b.to, b.msg.prevIndex, b.msg.entries.length]).toEqual(['*', 1, 0]);
+    // E answers a heartbeat (it lacks the no-op): overdue and alive, it gets the no-op again.
+    n.clear();
+    n.e.onMessage('E', { t: 'append_ack', term: 1, success: false, match: 0 });
+    expect(n.take('append').map((a) => [a.to, a.msg.prevIndex, a.msg.entries.length])).toEqual([['E', 0, 1]]);
+    expect(n.e.stats.appendsResent).toBe(1);
+    // Further refusals while that one is in flight (answers to heartbeats) send nothing.
+    n.clear();
     n.clock.advance(ELECTION_DEFAULTS.heartbeat_ms);
-    // E has not answered: its nextIndex is still 1, the others' 2 — one append each.
-    expect(n.take('append').map((a) => [a.to, a.msg.prevIndex, a.msg.entries.length])).toEqual([
-      ['B', 1, 0],
-      ['C', 1, 0],
-      ['D', 1, 0],
-      ['E', 0, 1],
-    ]);
+    n.e.onMessage('E', { t: 'append_ack', term: 1, success: false, match: 0 });
+    expect(n.take('append').map((a) => a.to)).toEqual(['*']);
     n.e.onMessage('E', { t: 'append_ack', term: 1, success: true, match: 1 });
     n.clear();
     n.clock.advance(ELECTION_DEFAULTS.heartbeat_ms);
     expect(n.take('append').map((a) => [a.to, a.msg.prevIndex, a.msg.entries.length])).toEqual([['*', 1, 0]]);
-    // A proposal while all are in sync: one broadcast too.
+    // A proposal while all are in sync: one broadcast.
     n.clear();
     n.e.propose({ cid: 'x', action: 'a', params: {}, deadlineMs: 1, proposedAt: 0, targets: [] });
     n.clock.advance(0);
