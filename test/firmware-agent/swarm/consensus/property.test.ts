@@ -125,7 +125,7 @@ const STATS = { runs: 0, terms: 0, committed: 0, proposals: 0, executions: 0, ex
 
 describe('property: random loss, latency and leader changes', () => {
   it('no command runs twice on a satellite; compliance equals the recount; the final leader hears every target', () => {
-    fc.assert(fc.property(scenario, (p) => runScenario(p)), { numRuns: Number(process.env['SWARM_PROP_RUNS'] ?? 250), ...(process.env['SWARM_PROP_SEED'] ? { seed: Number(process.env['SWARM_PROP_SEED']) } : {}) });
+    fc.assert(fc.property(scenario, (p) => runScenario(p)), { numRuns: Number(process.env['SWARM_PROP_RUNS'] ?? 1000), ...(process.env['SWARM_PROP_SEED'] ? { seed: Number(process.env['SWARM_PROP_SEED']) } : {}) });
     console.info(`[swarm/property] ${JSON.stringify(STATS)}`);
   });
 });
