@@ -14,12 +14,11 @@
  * person (usage errors, a port that will not open) goes to stderr. Exit statuses are a
  * contract with the supervisor (systemd `Restart=always`): see EXIT_STATUS_HELP.
  */
-import { realpathSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { DestinationStream } from 'pino';
 import type { AgentConfig } from './config/schema.js';
+import { isEntryPoint, processIO } from './entry.js';
 import { isJournalError } from './journal/errors.js';
 import type { AgentLogger, LogFields, LogLevel, EventCode } from './observability/log.js';
 
@@ -101,17 +100,7 @@ export interface MainIO {
   prog?: string;
 }
 
-export const processMainIO: MainIO = {
-  out: (t) => void process.stdout.write(t),
-  err: (t) => void process.stderr.write(t),
-  onSignal: (fn) => {
-    const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
-    for (const s of sigs) process.on(s, fn);
-    return () => {
-      for (const s of sigs) process.off(s, fn);
-    };
-  },
-};
+export const processMainIO: MainIO = processIO;
 
 /** The validated command line. */
 export interface MainOptions {
@@ -383,17 +372,7 @@ async function stopWithin(p: Promise<void>): Promise<void> {
   clearTimeout(timer);
 }
 
-function isMain(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isEntryPoint(import.meta.url)) {
   main(process.argv.slice(2), { ...processMainIO, prog: basename(process.argv[1]!) }).then(
     (code) => process.exit(code),
     (err: unknown) => {

@@ -4,9 +4,8 @@
  * exporting a `CommandModule`; add it to COMMANDS below and it gets --help, validated options
  * and the shared exit codes (0 ok, 1 failure, 2 bad usage).
  */
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { isEntryPoint } from '../firmware-agent/entry.js';
 import { EXIT, packageVersion, processIO, StatusError, UsageError, type CliIO, type CommandModule, type ExitCode } from './commands/common.js';
 import { agentCommand } from './commands/agent.js';
 import { emulateCommand } from './commands/emulate.js';
@@ -65,17 +64,7 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<Exi
   }
 }
 
-function isMain(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isEntryPoint(import.meta.url)) {
   runCli(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {

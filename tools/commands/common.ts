@@ -47,17 +47,7 @@ export interface CliIO {
   onSignal: (fn: (signal: NodeJS.Signals) => void) => () => void;
 }
 
-export const processIO: CliIO = {
-  out: (t) => void process.stdout.write(t),
-  err: (t) => void process.stderr.write(t),
-  onSignal: (fn) => {
-    const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
-    for (const s of sigs) process.on(s, fn);
-    return () => {
-      for (const s of sigs) process.off(s, fn);
-    };
-  },
-};
+export { processIO } from '../../firmware-agent/entry.js';
 
 /** One subcommand: registers itself (options, help, action) on the program. */
 export interface CommandModule {

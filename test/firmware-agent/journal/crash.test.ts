@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JournalRecord } from '../../../firmware-agent/journal/journal.js';
 import { replayOf, tempDir } from './helpers.js';
+import { mulberry32 } from '../../helpers/prng.js';
 
 /**
  * Crash test with real processes: a child appends with { sync: true } in a tight loop and
@@ -21,17 +22,6 @@ const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const writer = fileURLToPath(new URL('./crash-writer.mjs', import.meta.url));
 const seed = Number(process.env['JOURNAL_CRASH_SEED'] ?? 20240611);
 
-/** mulberry32: a tiny seeded PRNG, so a failing run can be replayed with the same seed. */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let outDir = '';
 let moduleUrl = '';
@@ -117,7 +107,7 @@ function lastOf(records: readonly JournalRecord[]): number {
 
 describe('journal: SIGKILL during synced appends (real child processes)', () => {
   it(`keeps every acknowledged record, in order, once (seed ${seed})`, async () => {
-    const rnd = prng(seed);
+    const rnd = mulberry32(seed);
     const file = path.join(tempDir(), 'crash', 'agent.journal');
     // Same file throughout: two rounds that never compact, then two that compact every ~90
     // records (so some kills land mid-compaction), each round replaying what the last left.

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crc32, encodeFrame, END, ESC, ESC_END, SlipDecoder, type FramingDropReason } from '../../../hal/index.js';
 import { slipBytesArb } from '../protocol/arbitraries.js';
+import { mulberry32 } from '../../helpers/prng.js';
 
 /** Stream encoding argument (ignored for Buffer chunks). */
 const RAW = 'buffer' as BufferEncoding;
@@ -39,17 +40,6 @@ const payloadOf = (body: Uint8Array) => {
   return Buffer.concat([body, crc]);
 };
 
-/** Seeded PRNG (mulberry32): the same noise on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('defects of @serialport SlipDecoder that ours does not have', () => {
   it('(a) resync: noise before a frame is never glued onto it', () => {

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { every, sleep, VirtualClock, xstateClock, type Clock, type Timer } from '../../../hal/index.js';
+import { mulberry32 } from '../../helpers/prng.js';
 
-/** Seeded PRNG (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A clock whose timers fire late by `lateness()` ms (a busy event loop, a slow handler):

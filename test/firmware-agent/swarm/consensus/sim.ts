@@ -11,18 +11,10 @@ import { Consensus, type ConsensusOptions, type ExecStatus, type LocalExecutor, 
 import type { LogEntry, SwarmMessage } from '../../../../firmware-agent/swarm/messages.js';
 import { Propagation, type Escalation, type PropagationOptions, type VerdictEvent } from '../../../../firmware-agent/swarm/propagation.js';
 import { BROADCAST, type DeliveryReport, type Inbox, type NodeId, type Outbox, type SendOptions } from '../../../../firmware-agent/swarm/types.js';
+import { mulberry32 } from '../../../helpers/prng.js';
 
-/** mulberry32: small, seedable, good enough for simulations. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded randomness for the simulations. */
+export const rng = mulberry32;
 
 export interface LinkOptions {
   /** Probability that one transmission (a message, or an ack) is lost. */
