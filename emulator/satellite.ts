@@ -80,6 +80,9 @@ export class EmulatedSatellite {
       id: opts.id,
       kind: 'sat',
       position: (tS) => positionEci(this.state.orbit, tS),
+      // A circular orbit: the position moves at the orbital speed (a chord is shorter than
+      // its arc); the margin covers rounding. The orbit is fixed for the satellite's life.
+      maxSpeedMps: this.state.orbit.speedMS * (1 + 1e-6),
       deliver: (from, data, rssi) => {
         if (this.powered) this.server.deliverIsl(from, data, rssi);
       },
