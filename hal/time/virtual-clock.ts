@@ -388,32 +388,18 @@ export class VirtualClock implements Clock {
 
   private growNodes(): void {
     const cap = this.nAt.length * 2;
-    const a = new Float64Array(cap);
-    a.set(this.nAt);
-    this.nAt = a;
-    const o = new Float64Array(cap);
-    o.set(this.nOrder);
-    this.nOrder = o;
-    const x = new Int32Array(cap);
-    x.set(this.nNext);
-    this.nNext = x;
-    const y = new Int32Array(cap);
-    y.set(this.nPrev);
-    this.nPrev = y;
-    const f = new Uint8Array(cap);
-    f.set(this.nFlag);
-    this.nFlag = f;
+    this.nAt = grown(this.nAt, new Float64Array(cap));
+    this.nOrder = grown(this.nOrder, new Float64Array(cap));
+    this.nNext = grown(this.nNext, new Int32Array(cap));
+    this.nPrev = grown(this.nPrev, new Int32Array(cap));
+    this.nFlag = grown(this.nFlag, new Uint8Array(cap));
   }
 
   /** Far heap: sift-up with a hole (4-ary: the parent of i is (i − 1) >> 2). */
   private heapPush(at: number, order: number, fn: () => void): void {
     if (this.hSize === this.hAt.length) {
-      const a = new Float64Array(this.hAt.length * 2);
-      a.set(this.hAt);
-      this.hAt = a;
-      const o = new Float64Array(this.hOrder.length * 2);
-      o.set(this.hOrder);
-      this.hOrder = o;
+      this.hAt = grown(this.hAt, new Float64Array(this.hAt.length * 2));
+      this.hOrder = grown(this.hOrder, new Float64Array(this.hOrder.length * 2));
     }
     const fns = this.hFn;
     const ka = this.hAt;
@@ -475,4 +461,10 @@ export class VirtualClock implements Clock {
 /** Let pending promise reactions run (several turns, since chains can be long). */
 export async function flushMicrotasks(turns = 8): Promise<void> {
   for (let i = 0; i < turns; i++) await Promise.resolve();
+}
+
+/** A typed array grown to a larger one of the same kind, contents kept. */
+function grown<T extends Float64Array | Int32Array | Uint8Array>(old: T, bigger: T): T {
+  bigger.set(old);
+  return bigger;
 }

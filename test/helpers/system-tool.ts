@@ -51,7 +51,8 @@ export function needTool(name: string, install: string, opts: ToolGateOptions = 
     });
   } else if (!present) {
     console.warn(`skipping: ${message}`);
-    it.skip(`${name} is installed (skipped locally: ${message})`, () => {});
+    // A visible skipped test in the report names the missing tool and its install command.
+    it.skipIf(true)(`${name} is installed (skipped locally: ${message})`, () => {});
   }
   return present;
 }
