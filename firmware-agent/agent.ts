@@ -21,7 +21,7 @@ import { SOLO_CONTEXT, type Decision, type GlobalContext, type Mode } from './de
 import { HealthMonitor } from './health/health-monitor.js';
 import { Journal, type JournalRecord } from './journal/index.js';
 import { modeMachine } from './modes/mode-machine.js';
-import { createLogger, cycleRecorder, halCounterSync, Metrics, type AgentLogger } from './observability/index.js';
+import { createLogger, cycleRecorder, halCounterSync, Metrics, PRIORITY_CLASSES, SWARM_ROLES, type AgentLogger } from './observability/index.js';
 import { emptyState, fold, snapshotRecords, type PersistedState } from './persistence.js';
 import { TelemetryStore } from './telemetry/store.js';
 import { Emitter } from '../hal/util/emitter.js';
@@ -84,6 +84,7 @@ export class Agent extends Emitter<AgentEvents> {
   private acted: Decision | undefined;
   private lastRefused: string | undefined;
   private readonly dropsView = { escape: 0, crc: 0, oversize: 0, cbor: 0, schema: 0 };
+  private readonly lastSeen = new Map<string, number>();
   /** Constellation coordination over the ISL (absent when the swarm is off or not configured). */
   swarm: SwarmNode | undefined;
 
@@ -463,13 +464,42 @@ export class Agent extends Emitter<AgentEvents> {
     this.emit('action', r);
   }
 
+  /** Copies the swarm's figures into the metrics registry (counters by their growth). */
+  private syncSwarm(sw: SwarmNode): void {
+    const m = this.metrics;
+    const e = sw.election;
+    for (const role of SWARM_ROLES) m.gauge('swarm_role', role).set(e.role === role ? 1 : 0);
+    m.gauge('swarm_term').set(e.term);
+    const g = sw.governor.metrics();
+    for (const c of PRIORITY_CLASSES) {
+      const cm = g.classes[c];
+      m.gauge('governor_queue_depth', c).set(cm.queued);
+      m.gauge('governor_utilisation_permille', c).set(Math.round(cm.utilisation * 1000));
+      this.grow(`gov:${c}`, cm.drops.evicted + cm.drops.refused, (n) => m.counter('governor_drops', c).inc(n));
+    }
+    m.gauge('governor_utilisation_permille', 'total').set(Math.round(g.utilisation * 1000));
+    for (const [reason, n] of Object.entries(sw.bus.metrics().drops)) this.grow(`isl:${reason}`, n, (d) => m.counter('isl_drops', reason).inc(d));
+    m.gauge('swarm_context_hit_permille').set(Math.round(sw.contextHitRate * 1000));
+    this.grow('divergences', sw.stats.divergences, (d) => m.counter('swarm_divergences').inc(d));
+  }
+
+  /** Adds to a counter what a cumulative figure grew by since the last sync. */
+  private grow(key: string, now: number, add: (delta: number) => void): void {
+    const before = this.lastSeen.get(key) ?? 0;
+    if (now > before) add(now - before);
+    this.lastSeen.set(key, now);
+  }
+
   private afterCycle(r: CycleResult): void {
     const m = this.metrics;
     this.recordCycle(r);
     if (r.slipped) this.log.warn('CYCLE_SLIP', { phase: r.slipped, elapsed_ms: r.totalMs, budget_ms: this.opts.config.budget_ms });
     if (r.error) this.log.error('CYCLE_ERROR', { error: (r.error as Error)?.message ?? String(r.error) });
     // Non-essential: skipped while slipping. One drops object for the sync (it tracks identity).
-    if (!this.cycle.shedding) this.syncHal({ drops: Object.assign(this.dropsView, this.client.endpoint.drops), stats: this.client.stats });
+    if (!this.cycle.shedding) {
+      this.syncHal({ drops: Object.assign(this.dropsView, this.client.endpoint.drops), stats: this.client.stats });
+      if (this.swarm) this.syncSwarm(this.swarm);
+    }
     // The watchdog is petted only by a healthy cycle: a hung or failing loop gets the board reset.
     if (!r.error && !this.health.anyFatal) {
       if (this.client.wdg()) m.counter('watchdog_pets').inc();

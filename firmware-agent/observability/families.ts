@@ -43,6 +43,10 @@ export const DECISION_TYPES = ['noop', 'safety', 'corrective', 'mission'] as con
 export const ACTION_OUTCOMES = ['done', 'failed', 'timed_out', 'rejected'] as const;
 export const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
 export const HEALTH_RESULTS = ['warn', 'fatal'] as const;
+/** Raft roles (kept equal to `ROLES` in swarm/messages.ts by a test). */
+export const SWARM_ROLES = ['follower', 'candidate', 'leader', 'standby'] as const;
+/** Governor classes (kept equal to `PRIORITIES` in swarm/messages.ts by a test). */
+export const PRIORITY_CLASSES = ['critical', 'report', 'health', 'bulk'] as const;
 
 const MINUTE_US = 60_000_000;
 
@@ -131,6 +135,31 @@ export const METRIC_FAMILIES = {
     type: 'counter', unit: 'count', label: 'result', values: HEALTH_RESULTS,
     help: 'Component health checks that missed pings: warn (warn_missed) or fatal (fatal_missed).',
   },
+
+  // --- the swarm (constellation coordination over the ISL) -----------------------------
+  swarm_role: {
+    type: 'gauge', unit: 'bool', label: 'role', values: SWARM_ROLES,
+    help: '1 for this node\'s current Raft role, 0 for the others.',
+  },
+  swarm_term: { type: 'gauge', unit: 'count', help: 'Current Raft term.' },
+  isl_drops: {
+    type: 'counter', unit: 'count', label: 'reason', open: true,
+    help: 'ISL frames thrown away on receipt, by reason (mac, replay, old, malformed, oversize, unknown_sender, version, misdirected, and the bus\'s own).',
+  },
+  governor_queue_depth: {
+    type: 'gauge', unit: 'count', label: 'class', values: PRIORITY_CLASSES,
+    help: 'Packets waiting in the bandwidth governor, by priority class.',
+  },
+  governor_drops: {
+    type: 'counter', unit: 'count', label: 'class', values: PRIORITY_CLASSES,
+    help: 'Packets the governor dropped or refused (queue full), by priority class.',
+  },
+  governor_utilisation_permille: {
+    type: 'gauge', unit: 'count', label: 'class', values: [...PRIORITY_CLASSES, 'total'],
+    help: 'Share of the ISL airtime used over the last 2 s, per mille, by priority class and in total.',
+  },
+  swarm_context_hit_permille: { type: 'gauge', unit: 'count', help: 'Global-context cache hit rate, per mille.' },
+  swarm_divergences: { type: 'counter', unit: 'count', help: 'Command-log digests that differed from a peer\'s at the same index (target: zero).' },
 } as const satisfies Catalogue;
 
 export type AgentCatalogue = typeof METRIC_FAMILIES;

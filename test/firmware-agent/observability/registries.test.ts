@@ -4,10 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { EVENT_CODES, isEventCode } from '../../../firmware-agent/observability/log.js';
 import {
-  ACTION_OUTCOMES, BREAKER_STATES, CYCLE_PHASES, DECISION_TYPES, HEALTH_RESULTS, METRIC_FAMILIES, MODE_NAMES, type FamilyDef,
+  ACTION_OUTCOMES, BREAKER_STATES, CYCLE_PHASES, DECISION_TYPES, HEALTH_RESULTS, METRIC_FAMILIES, MODE_NAMES, PRIORITY_CLASSES, SWARM_ROLES, type FamilyDef,
 } from '../../../firmware-agent/observability/metrics.js';
 import { PHASES } from '../../../firmware-agent/cycle/cycle-runner.js';
 import { MODES, type Decision } from '../../../firmware-agent/decide/types.js';
+import { PRIORITIES, ROLES } from '../../../firmware-agent/swarm/messages.js';
 import type { BreakerState } from '../../../firmware-agent/actions/breaker.js';
 import type { ActionState } from '../../../firmware-agent/actions/action-machine.js';
 import type { ComponentHealth } from '../../../firmware-agent/health/health-monitor.js';
@@ -121,6 +122,8 @@ describe('label values agree with the components that produce them', () => {
   it('cycle phases and modes (runtime lists)', () => {
     expect([...CYCLE_PHASES]).toEqual([...PHASES]);
     expect([...MODE_NAMES]).toEqual([...MODES]);
+    expect([...SWARM_ROLES]).toEqual([...ROLES]);
+    expect([...PRIORITY_CLASSES]).toEqual([...PRIORITIES]);
   });
 
   it('decision types, breaker states, action outcomes and health results (types)', () => {

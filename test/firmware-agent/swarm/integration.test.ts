@@ -38,6 +38,12 @@ describe('swarm over the emulated ISL (virtual time)', () => {
     expect(await until(agreed, 10)).not.toBeNull();
     const old = view()[0]!.leader!;
     const oldTerm = view()[0]!.term;
+    // The swarm's figures reach the agent's metrics registry (and so Prometheus).
+    await run.runTo(run.clock.now() / 1000 + 1);
+    const snap = run.agent(old).metrics.snapshot();
+    expect(snap.gauges['swarm_role{role="leader"}']).toBe(1);
+    expect(snap.gauges['swarm_term']).toBe(oldTerm);
+    expect(snap.gauges['governor_utilisation_permille{class="total"}']).toBeGreaterThan(0);
     await run.runTo(run.clock.now() / 1000 + 5);
     expect(view().every((x) => x.leader === old)).toBe(true);
     const killedAt = run.clock.now() / 1000;
