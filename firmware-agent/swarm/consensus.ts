@@ -81,7 +81,7 @@ export interface LocalExecutor {
 export type QuorumRule = 'majority' | 'two_thirds';
 
 /** A proposal is broadcast again this often while members have not voted, ms. */
-export const PROPOSE_REPEAT_MS = 500;
+export const PROPOSE_REPEAT_MS = 800;
 
 export function quorumSize(members: number, rule: QuorumRule = 'majority'): number {
   return rule === 'two_thirds' ? Math.ceil((2 * members) / 3) : Math.floor(members / 2) + 1;
@@ -170,6 +170,8 @@ interface Open {
   ignored: Refusal[];
   proposedAt: number;
   timer: Timer | undefined;
+  /** The pending re-broadcasts (cancelled once decided). */
+  repeats: Timer[];
 }
 
 const MAX_IGNORED = 64;
@@ -219,7 +221,7 @@ export class Consensus extends Emitter<ConsensusEvents> {
     const p: Open = {
       pid, term, action, params: { ...params }, targets: tset, deadlineMs: opts.deadlineMs ?? this.commandDeadlineMs,
       members, quorum: quorumSize(members.size, this.quorumRule), approvals: new Set(), refusals: new Map(), ignored: [],
-      proposedAt: clock.now(), timer: undefined,
+      proposedAt: clock.now(), timer: undefined, repeats: [],
     };
     this.open.set(pid, p);
     this.stats.proposed++;
@@ -231,12 +233,16 @@ export class Consensus extends Emitter<ConsensusEvents> {
     // One broadcast on the shared radio instead of a unicast per member (airtime is the scarce
     // resource at 9600 bit/s); repeated while members are silent — a ballot is the answer, and
     // a member answers every copy (the leader counts each voter once).
+    // A copy is repeated only while it can still matter: the proposal is undecided, fewer than
+    // a quorum have approved, and some member is silent (ballots are QoS 1, so a member that
+    // heard the proposal is already being retried by its bus; a copy only helps one that missed
+    // it). Each copy costs the leader ~140 ms of air and every member a second ballot.
     const rebroadcast = (): void => {
-      if (!this.open.has(pid)) return;
+      if (!this.open.has(pid) || p.approvals.size >= p.quorum) return;
       if ([...members].some((m) => m !== self && !p.approvals.has(m) && !p.refusals.has(m))) this.o.outbox.send(BROADCAST, msg, { qos: 0, priority: 'critical' });
     };
     rebroadcast();
-    for (let k = 1; k * PROPOSE_REPEAT_MS < this.ballotTimeoutMs; k++) clock.setTimer(k * PROPOSE_REPEAT_MS, rebroadcast);
+    for (let k = 1; k * PROPOSE_REPEAT_MS < this.ballotTimeoutMs; k++) p.repeats.push(clock.setTimer(k * PROPOSE_REPEAT_MS, rebroadcast));
     p.timer = clock.setTimer(this.ballotTimeoutMs, () => this.timeout(pid));
     return { ok: true, pid };
   }
@@ -269,7 +275,10 @@ export class Consensus extends Emitter<ConsensusEvents> {
   }
 
   stop(): void {
-    for (const p of this.open.values()) p.timer?.cancel();
+    for (const p of this.open.values()) {
+      p.timer?.cancel();
+      for (const t of p.repeats) t.cancel();
+    }
     this.open.clear();
     this.unsubscribe();
   }
@@ -384,6 +393,8 @@ export class Consensus extends Emitter<ConsensusEvents> {
   private finish(p: Open, outcome: ProposalOutcome, reason: string, cid?: string): void {
     if (!this.open.delete(p.pid)) return;
     p.timer?.cancel();
+    for (const t of p.repeats) t.cancel();
+    p.repeats.length = 0;
     const r: ProposalReport = {
       pid: p.pid, term: p.term, action: p.action, params: p.params, targets: p.targets, outcome, reason,
       proposedAt: p.proposedAt, decidedAt: this.o.clock.now(), members: [...p.members].sort(), quorum: p.quorum,

@@ -222,6 +222,8 @@ export class Election extends Emitter<ElectionEvents> {
   /** Last time each peer answered us in our current term as leader (vote or ack). */
   private readonly lastAck = new Map<NodeId, number>();
   private flushTimer: Timer | undefined;
+  /** Leader: an empty append announcing a new commit index is about to go (see `advanceCommit`). */
+  private commitBeatTimer: Timer | undefined;
   /** Leader: the first heartbeat of the term is still to go. */
   private firstBeat = false;
   private readonly notes: (() => void)[] = [];
@@ -350,6 +352,8 @@ export class Election extends Emitter<ElectionEvents> {
     this.stopped = true;
     this.flushTimer?.cancel();
     this.flushTimer = undefined;
+    this.commitBeatTimer?.cancel();
+    this.commitBeatTimer = undefined;
     this.actor.stop();
   }
 
@@ -624,6 +628,8 @@ export class Election extends Emitter<ElectionEvents> {
     this.lastAck.clear();
     this.flushTimer?.cancel();
     this.flushTimer = undefined;
+    this.commitBeatTimer?.cancel();
+    this.commitBeatTimer = undefined;
     if (this.leaderId === this.self) this.setLeader(null);
   }
 
@@ -876,9 +882,31 @@ export class Election extends Emitter<ElectionEvents> {
       if (count >= this.quorum) {
         this.commit = n;
         this.applyCommitted();
+        this.scheduleCommitBeat();
         return;
       }
     }
+  }
+
+  /**
+   * Leader: the commit index just advanced. Followers learn it from the next append, which may
+   * be a whole heartbeat period away (or queued behind other traffic with the old index in it),
+   * and apply nothing until then; so one empty append at our last index goes out now (coalesced
+   * per instant): followers in sync accept it and commit, the others answer with a hint that
+   * agrees with what we believe (ignored). A heartbeat like any other: no Raft rule changes.
+   */
+  private scheduleCommitBeat(): void {
+    if (this.commitBeatTimer || this.peers.length === 0 || this.roleNow !== 'leader') return;
+    this.commitBeatTimer = this.clock.setTimer(0, () => {
+      this.commitBeatTimer = undefined;
+      if (!this.running || this.roleNow !== 'leader' || this.state !== 'leader') return;
+      try {
+        if (this.config.broadcast && this.peers.length > 1) this.send(BROADCAST, this.appendFrom(this.raftLog.lastIndex + 1, 0));
+        else for (const p of this.peers) this.send(p, this.appendFrom(this.progress.get(p)?.next ?? this.raftLog.lastIndex + 1, 0));
+      } finally {
+        this.flush();
+      }
+    });
   }
 
   private applyCommitted(): void {
