@@ -21,15 +21,12 @@ import { SOLO_CONTEXT, type Decision, type GlobalContext, type Mode } from './de
 import { HealthMonitor } from './health/health-monitor.js';
 import { Journal, type JournalRecord } from './journal/index.js';
 import { modeMachine } from './modes/mode-machine.js';
-import { createLogger, cycleRecorder, halCounterSync, Metrics, PRIORITY_CLASSES, SWARM_ROLES, type AgentLogger } from './observability/index.js';
+import { createLogger, cycleRecorder, halCounterSync, Metrics, type AgentLogger } from './observability/index.js';
 import { emptyState, fold, snapshotRecords, type PersistedState } from './persistence.js';
 import { TelemetryStore } from './telemetry/store.js';
 import { Emitter } from '../hal/util/emitter.js';
-import { seededRandom } from './swarm/bus.js';
-import { JournalSwarmStore } from './swarm/journal-store.js';
-import { loadConstellationKey } from './swarm/keys.js';
-import { SwarmNode } from './swarm/swarm-node.js';
-import type { ExecStatus } from './swarm/consensus.js';
+import { createAgentSwarm, swarmMetricsSync } from './swarm/agent-wiring.js';
+import type { SwarmNode } from './swarm/swarm-node.js';
 
 export const AGENT_SW = 'fsw-agent/0.1.0';
 
@@ -84,7 +81,7 @@ export class Agent extends Emitter<AgentEvents> {
   private acted: Decision | undefined;
   private lastRefused: string | undefined;
   private readonly dropsView = { escape: 0, crc: 0, oversize: 0, cbor: 0, schema: 0 };
-  private readonly lastSeen = new Map<string, number>();
+  private readonly syncSwarm: (sw: SwarmNode) => void;
   /** Constellation coordination over the ISL (absent when the swarm is off or not configured). */
   swarm: SwarmNode | undefined;
 
@@ -95,6 +92,7 @@ export class Agent extends Emitter<AgentEvents> {
     this.metrics = opts.metrics ?? new Metrics();
     this.syncHal = halCounterSync(this.metrics);
     this.recordCycle = cycleRecorder(this.metrics);
+    this.syncSwarm = swarmMetricsSync(this.metrics);
 
     // Hardware: the HAL client, and the telemetry it feeds.
     this.client = new HardwareClient({ link: opts.link, clock, sw: AGENT_SW, requestTimeoutMs: cfg.request_timeout_ms });
@@ -264,59 +262,17 @@ export class Agent extends Emitter<AgentEvents> {
       this.log.event('AGENT_START', { swarm: 'off', why: 'swarm.members (with this satellite) and swarm.key_file are needed' });
       return undefined;
     }
-    const key = loadConstellationKey(cfg.key_file);
-    const client = this.client;
-    return new SwarmNode({
-      self: this.opts.id,
-      members: cfg.members,
-      key,
+    return createAgentSwarm({
+      id: this.opts.id,
+      cfg,
       clock: this.opts.clock,
-      random: seededRandom(`election:${this.opts.id}`),
-      store: new JournalSwarmStore(this.state.swarm, (r) => this.record(r, 'now')),
-      radio: {
-        transmit: (to, bytes) =>
-          client.islTx(to, bytes).then(
-            (a) => (a.ok ? { ok: true as const } : { ok: false as const, code: a.code ?? 'error', ...(a.msg ? { msg: a.msg } : {}) }),
-            (e: { code?: string; message?: string }) => ({ ok: false as const, code: e.code ?? 'error', ...(e.message ? { msg: e.message } : {}) }),
-          ),
-      },
-      local: {
-        arbitrate: (action) => {
-          const a = this.lastAssessment;
-          if (!a) return { ok: false, reason: 'no telemetry yet' };
-          const v = arbitrate(action, 'constellation', a, this.telemetry.snapshot());
-          return v.ok ? { ok: true } : { ok: false, reason: v.reason };
-        },
-        execute: (cid, action, params) => {
-          if (action === 'demote' || action === 'promote') {
-            if (params.member === this.opts.id) (action === 'demote' ? this.swarm?.election.demote() : this.swarm?.election.promote());
-            this.executor.remember(cid, 'done');
-            return { accepted: true };
-          }
-          const r = this.executor.request({ id: cid, action, params: params as Record<string, string | number | boolean>, source: 'constellation' });
-          return r.accepted ? r : { accepted: false, reason: r.reason, detail: r.detail };
-        },
-        outcome: (cid): ExecStatus | undefined => {
-          const st = this.executor.outcome(cid);
-          if (st === undefined) return undefined;
-          if (st === 'done') return { state: 'done' };
-          if (st === 'failed' || st === 'timed_out') return { state: st, reason: `action ${st} (see the agent log)` };
-          return { state: 'running' };
-        },
-      },
-      status: () => {
-        const v = this.telemetry.snapshot().values;
-        const temps = ['thermal.obc', 'thermal.battery', 'thermal.payload', 'thermal.radio'].map((k) => v[k]).filter((x): x is number => typeof x === 'number');
-        return {
-          health: this.lastAssessment?.overall ?? 1,
-          mode: this.mode,
-          soc: typeof v['eps.soc'] === 'number' ? v['eps.soc'] : Number.NaN,
-          tmaxC: temps.length ? Math.max(...temps) : Number.NaN,
-        };
-      },
-      bitRate: cfg.bit_rate,
-      quorum: cfg.quorum,
-      election: cfg.election,
+      client: this.client,
+      executor: this.executor,
+      telemetry: this.telemetry,
+      persist: (r) => this.record(r, 'now'),
+      persisted: this.state.swarm,
+      assessment: () => this.lastAssessment,
+      mode: () => this.mode,
     });
   }
 
@@ -462,32 +418,6 @@ export class Agent extends Emitter<AgentEvents> {
     else if (r.state === 'timed_out') this.log.warn('ACTION_TIMED_OUT', { id: r.id, action: r.action, step: r.step });
     else if (r.state === 'backoff') this.log.debug('ACTION_RETRY', { id: r.id, step: r.step, attempt: r.attempt, error: r.lastError });
     this.emit('action', r);
-  }
-
-  /** Copies the swarm's figures into the metrics registry (counters by their growth). */
-  private syncSwarm(sw: SwarmNode): void {
-    const m = this.metrics;
-    const e = sw.election;
-    for (const role of SWARM_ROLES) m.gauge('swarm_role', role).set(e.role === role ? 1 : 0);
-    m.gauge('swarm_term').set(e.term);
-    const g = sw.governor.metrics();
-    for (const c of PRIORITY_CLASSES) {
-      const cm = g.classes[c];
-      m.gauge('governor_queue_depth', c).set(cm.queued);
-      m.gauge('governor_utilisation_permille', c).set(Math.round(cm.utilisation * 1000));
-      this.grow(`gov:${c}`, cm.drops.evicted + cm.drops.refused, (n) => m.counter('governor_drops', c).inc(n));
-    }
-    m.gauge('governor_utilisation_permille', 'total').set(Math.round(g.utilisation * 1000));
-    for (const [reason, n] of Object.entries(sw.bus.metrics().drops)) this.grow(`isl:${reason}`, n, (d) => m.counter('isl_drops', reason).inc(d));
-    m.gauge('swarm_context_hit_permille').set(Math.round(sw.contextHitRate * 1000));
-    this.grow('divergences', sw.stats.divergences, (d) => m.counter('swarm_divergences').inc(d));
-  }
-
-  /** Adds to a counter what a cumulative figure grew by since the last sync. */
-  private grow(key: string, now: number, add: (delta: number) => void): void {
-    const before = this.lastSeen.get(key) ?? 0;
-    if (now > before) add(now - before);
-    this.lastSeen.set(key, now);
   }
 
   private afterCycle(r: CycleResult): void {
