@@ -10,9 +10,10 @@ import { EXIT, packageVersion, processIO, StatusError, UsageError, type CliIO, t
 import { agentCommand } from './commands/agent.js';
 import { emulateCommand } from './commands/emulate.js';
 import { runCommand } from './commands/run.js';
+import { decodeCommand } from './commands/decode.js';
 
 /** Every subcommand, in the order `fsw --help` lists them. */
-export const COMMANDS: readonly CommandModule[] = [runCommand, emulateCommand, agentCommand];
+export const COMMANDS: readonly CommandModule[] = [runCommand, emulateCommand, agentCommand, decodeCommand];
 
 export function buildProgram(io: CliIO = processIO): Command {
   const program = new Command('fsw')
