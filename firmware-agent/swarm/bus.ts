@@ -18,7 +18,9 @@
  * class, sent QoS 0 through the same codec (authenticated and replay-checked like everything
  * else, so a forged ack cannot silence a retry). Acks to one peer waiting in the governor's
  * queue are coalesced: a later mid joins the queued ack (up to `maxAckMids`), which costs no
- * latency and saves a packet per mid under load.
+ * latency and saves a packet per mid under load. Likewise a QoS 0 empty `append` (a Raft
+ * heartbeat) still queued is replaced by a newer one to the same destination (the governor's
+ * `replaceKey`), so stale heartbeats never queue back to back behind a backlog.
  *
  * **Counters and mids.** The replay counter is drawn when a packet goes on the air (not when it
  * is queued), so counters reach each receiver in increasing order whatever the governor
@@ -372,7 +374,12 @@ export class MessageBus implements Outbox {
     const job: GovernorJob = {
       priority,
       run: () => this.transmit(to, msg, 0, 0),
-      dropped: (why) => this.drop(why === 'evicted' ? 'evicted' : 'closed'),
+      dropped: (why) => {
+        if (why !== 'replaced') this.drop(why === 'evicted' ? 'evicted' : 'closed');
+      },
+      // An empty `append` (a heartbeat) still waiting for the air is superseded by a newer one
+      // to the same destination: only the newest term / commit index matters.
+      ...(msg.t === 'append' && msg.entries.length === 0 ? { replaceKey: `heartbeat:${to}` } : {}),
     };
     if (!this.governor.enqueue(job)) this.drop('queue_full');
   }

@@ -32,6 +32,8 @@
  *   packets). When full: `critical` and `report` refuse the newcomer (`enqueue` returns false —
  *   the bus reports or retries it, nothing queued is ever thrown away); `health` and `bulk` drop
  *   their oldest (a newer health broadcast or telemetry chunk supersedes an old one), counted.
+ *   A job with a `replaceKey` replaces a queued job of its class with the same key in place
+ *   (coalescing, e.g. a newer empty heartbeat; counted as `replaced`, not a drop).
  * - **Health interval.** `healthIntervalMs()` doubles (up to `health.maxMs`, default 8 s) while
  *   the link is congested — a health packet has been queued for `health.queuedMs` (250 ms) or
  *   more, one was dropped, or utilisation over the last `windowMs` exceeds
@@ -111,7 +113,7 @@ export type GovernorConfigInput = Partial<Omit<GovernorConfig, 'floors' | 'queue
 };
 
 /** Why a queued job left without running. */
-export type GovernorDropReason = 'evicted' | 'closed';
+export type GovernorDropReason = 'evicted' | 'closed' | 'replaced';
 
 /** One packet waiting for the air. The bus encodes at `run` time (fresh replay counter, in air order). */
 export interface GovernorJob {
@@ -124,6 +126,13 @@ export interface GovernorJob {
   run(startMs: number): number;
   /** It left the queue without running. */
   dropped?(reason: GovernorDropReason): void;
+  /**
+   * Coalescing: a job of the same class with the same key still waiting in the queue is
+   * superseded by this one — this job takes its place (and its waiting time), the old one
+   * leaves with `dropped('replaced')`. Only for packets where the newest alone matters (an
+   * empty heartbeat).
+   */
+  readonly replaceKey?: string;
 }
 
 export interface ClassMetrics {
@@ -144,6 +153,8 @@ export interface ClassMetrics {
   borrowed: number;
   /** Dropped: older packets evicted by newer (`drop_oldest`), newcomers refused (`refuse_new`). */
   drops: { evicted: number; refused: number };
+  /** Queued packets superseded by a newer job with the same `replaceKey` (coalesced, not lost). */
+  replaced: number;
   /** Airtime tokens in the bucket now, ms (negative: in deficit). */
   tokensMs: number;
 }
@@ -216,7 +227,7 @@ export class Governor {
   private readonly queues: PerClass<Queued[]> = perClass(() => []);
   private readonly tokens: PerClass<number>;
   private readonly stats: PerClass<Omit<ClassMetrics, 'queued' | 'utilisation' | 'utilisationTotal' | 'tokensMs'>> = perClass(() => ({
-    maxQueued: 0, sent: 0, bytes: 0, airtimeMs: 0, borrowed: 0, drops: { evicted: 0, refused: 0 },
+    maxQueued: 0, sent: 0, bytes: 0, airtimeMs: 0, borrowed: 0, replaced: 0, drops: { evicted: 0, refused: 0 },
   }));
   /** Packets on the air within the utilisation window (oldest first). */
   private readonly recent: Sent[] = [];
@@ -266,6 +277,16 @@ export class Governor {
     const c = job.priority;
     const q = this.queues[c];
     const st = this.stats[c];
+    if (job.replaceKey !== undefined) {
+      const i = q.findIndex((e) => e.job.replaceKey === job.replaceKey);
+      if (i >= 0) {
+        const old = q[i]!;
+        q[i] = { job, at: old.at };
+        st.replaced++;
+        old.job.dropped?.('replaced');
+        return true;
+      }
+    }
     if (q.length >= this.cfg.queueDepth[c]) {
       if (DROP_POLICY[c] === 'refuse_new') {
         st.drops.refused++;

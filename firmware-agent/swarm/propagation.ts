@@ -23,7 +23,8 @@
  * `onDelivery`); the leader records it in its ledger on receipt. A member re-sends its report
  * for every command it holds (within the retention window) whenever the (leader, term) it
  * knows changes, and every `reportRetryMs` while the current (leader, term) has not
- * acknowledged it. This is how a new leader rebuilds compliance: it needs no state from the
+ * acknowledged it; the first send to a (leader, term) also gets one early copy if it is not
+ * acknowledged within `reportFirstRetryMs` (500 ms: a lost report costs about that, not a tick). This is how a new leader rebuilds compliance: it needs no state from the
  * old one — every member tells it again. The leader's own report goes straight to its ledger.
  *
  * Leader side: for each command, at `proposedAt + deadlineMs` (or, for a command inherited
@@ -70,6 +71,13 @@ export interface PropagationOptions {
   demoteAfter?: number;
   /** Re-send an unacknowledged report after this long; also the report's QoS deadline. Default 1000 ms. */
   reportRetryMs?: number;
+  /**
+   * A report to a (leader, term) not acknowledged this long after its first send gets one early
+   * second copy (a fresh send, alongside the bus's own retries), so a lost report costs about
+   * this much rather than a whole `reportRetryMs` tick. 0 disables. Default 500 ms (capped at
+   * `reportRetryMs`).
+   */
+  reportFirstRetryMs?: number;
   /** Executor outcome polling. Default 100 ms. */
   pollMs?: number;
   /** Retry of an `execute` refused as busy. Default 250 ms. */
@@ -119,9 +127,12 @@ interface Job {
   /** `${leader}@${term}` that acknowledged the report. */
   ackedBy: string | null;
   sentTo: string | null;
-  mid: number | null;
+  /** QoS 1 sends of the report not yet reported by the bus. */
+  mids: Set<number>;
   lastSent: number;
   timer: Timer | undefined;
+  /** The early second copy to the current `sentTo`, pending. */
+  early: Timer | undefined;
 }
 
 /** Maps the executor's final state to a report; undefined while running. */
@@ -142,6 +153,7 @@ export class Propagation extends Emitter<PropagationEvents> {
   private readonly threshold: number;
   private readonly demoteAfter: number;
   private readonly retryMs: number;
+  private readonly firstRetryMs: number;
   private readonly pollMs: number;
   private readonly busyMs: number;
   private readonly graceMs: number;
@@ -168,6 +180,7 @@ export class Propagation extends Emitter<PropagationEvents> {
     this.threshold = o.complianceThreshold ?? 0.9;
     this.demoteAfter = o.demoteAfter ?? 3;
     this.retryMs = o.reportRetryMs ?? 1000;
+    this.firstRetryMs = Math.min(this.retryMs, Math.max(0, o.reportFirstRetryMs ?? 500));
     this.pollMs = o.pollMs ?? 100;
     this.busyMs = o.busyRetryMs ?? 250;
     this.graceMs = o.takeoverGraceMs ?? 2000;
@@ -205,9 +218,12 @@ export class Propagation extends Emitter<PropagationEvents> {
   /** Wire the bus's delivery reports here: a delivered report is acknowledged by its leader. */
   onDelivery(r: DeliveryReport): void {
     for (const j of this.jobs.values()) {
-      if (j.mid !== r.mid) continue;
-      j.mid = null;
-      if (r.delivered && j.sentTo !== null && j.sentTo.startsWith(`${r.to}@`)) j.ackedBy = j.sentTo;
+      if (!j.mids.delete(r.mid)) continue;
+      if (r.delivered && j.sentTo !== null && j.sentTo.startsWith(`${r.to}@`)) {
+        j.ackedBy = j.sentTo;
+        j.early?.cancel();
+        j.early = undefined;
+      }
       return;
     }
   }
@@ -251,7 +267,10 @@ export class Propagation extends Emitter<PropagationEvents> {
   stop(): void {
     this.stopped = true;
     this.tickTimer?.cancel();
-    for (const j of this.jobs.values()) j.timer?.cancel();
+    for (const j of this.jobs.values()) {
+      j.timer?.cancel();
+      j.early?.cancel();
+    }
     for (const t of this.evalTimers.values()) t.cancel();
     this.evalTimers.clear();
     for (const u of this.unsubs) u();
@@ -282,7 +301,7 @@ export class Propagation extends Emitter<PropagationEvents> {
   }
 
   private startJob(e: LogEntry): void {
-    const job: Job = { entry: e, started: false, report: null, ackedBy: null, sentTo: null, mid: null, lastSent: -Infinity, timer: undefined };
+    const job: Job = { entry: e, started: false, report: null, ackedBy: null, sentTo: null, mids: new Set(), lastSent: -Infinity, timer: undefined, early: undefined };
     this.jobs.set(e.cid, job);
     this.advance(job);
   }
@@ -357,11 +376,28 @@ export class Propagation extends Emitter<PropagationEvents> {
       job.sentTo = key;
       return;
     }
+    const first = job.sentTo !== key;
+    this.transmitReport(job, leader, key);
+    // The first send to this (leader, term): if it is not acknowledged soon, one early copy.
+    job.early?.cancel();
+    job.early = undefined;
+    if (first && this.firstRetryMs > 0 && this.firstRetryMs < this.retryMs) {
+      job.early = this.o.clock.setTimer(this.firstRetryMs, () => {
+        job.early = undefined;
+        if (this.stopped || job.ackedBy === key || job.sentTo !== key || this.leaderKey() !== key) return;
+        this.transmitReport(job, leader, key);
+      });
+    }
+  }
+
+  private transmitReport(job: Job, leader: NodeId, key: string): void {
+    const rep = job.report!;
     if (job.sentTo !== null) this.stats.reportsResent++;
     this.stats.reportsSent++;
     job.sentTo = key;
     job.lastSent = this.o.clock.now();
-    job.mid = this.o.outbox.send(leader, { t: 'report', cid, outcome: rep.outcome, reason: rep.reason }, { qos: 1, priority: 'report', deadlineMs: this.retryMs });
+    if (job.mids.size >= 8) job.mids.delete(job.mids.values().next().value as number); // an outbox that never reports
+    job.mids.add(this.o.outbox.send(leader, { t: 'report', cid: job.entry.cid, outcome: rep.outcome, reason: rep.reason }, { qos: 1, priority: 'report', deadlineMs: this.retryMs }));
   }
 
   private accept(from: NodeId, cid: string, outcome: ReportOutcome, reason: string): void {
@@ -386,6 +422,7 @@ export class Propagation extends Emitter<PropagationEvents> {
     for (const [cid, j] of this.jobs) {
       if (now > deadlineAt(j.entry) + this.retentionMs && j.report) {
         j.timer?.cancel();
+        j.early?.cancel();
         this.jobs.delete(cid);
         continue;
       }
@@ -505,6 +542,7 @@ export class Propagation extends Emitter<PropagationEvents> {
       this.verdicts.delete(oldest);
       const j = this.jobs.get(oldest);
       j?.timer?.cancel();
+      j?.early?.cancel();
       this.jobs.delete(oldest);
     }
   }

@@ -286,3 +286,36 @@ describe('governor: health interval and utilisation', () => {
     expect(() => resolveGovernorConfig({ queueDepth: { bulk: 0 } })).toThrow(RangeError);
   });
 });
+
+describe('governor: coalescing (replaceKey)', () => {
+  it('a queued job is replaced in place by a newer one with the same key; others are untouched', () => {
+    const clock = new VirtualClock(0);
+    const g = new Governor(clock);
+    const ran: string[] = [];
+    const dropped: string[] = [];
+    const job = (name: string, replaceKey?: string): GovernorJob => ({
+      priority: 'critical',
+      run: () => {
+        ran.push(name);
+        return 100;
+      },
+      dropped: (why) => dropped.push(`${name}:${why}`),
+      ...(replaceKey !== undefined ? { replaceKey } : {}),
+    });
+    // The first goes on the air at once; the rest queue behind it.
+    g.enqueue(job('busy'));
+    clock.advance(0);
+    expect(g.enqueue(job('hb1', 'hb'))).toBe(true);
+    g.enqueue(job('data'));
+    g.enqueue(job('other', 'x'));
+    expect(g.enqueue(job('hb2', 'hb'))).toBe(true);
+    expect(g.enqueue(job('hb3', 'hb'))).toBe(true);
+    expect(g.queueDepth('critical')).toBe(3);
+    clock.advance(2000);
+    expect(ran).toEqual(['busy', 'hb3', 'data', 'other']);
+    expect(dropped).toEqual(['hb1:replaced', 'hb2:replaced']);
+    const m = g.metrics().classes.critical;
+    expect(m.replaced).toBe(2);
+    expect(m.drops).toEqual({ evicted: 0, refused: 0 });
+  });
+});
