@@ -428,7 +428,8 @@ export class Agent extends Emitter<AgentEvents> {
     // Non-essential: skipped while slipping. One drops object for the sync (it tracks identity).
     if (!this.cycle.shedding) {
       this.syncHal({ drops: Object.assign(this.dropsView, this.client.endpoint.drops), stats: this.client.stats });
-      if (this.swarm) this.syncSwarm(this.swarm);
+      // The swarm figures change slowly and copying them allocates: once a second is enough.
+      if (this.swarm && r.index % Math.max(1, Math.round(this.opts.config.cycle_hz)) === 0) this.syncSwarm(this.swarm);
     }
     // The watchdog is petted only by a healthy cycle: a hung or failing loop gets the board reset.
     if (!r.error && !this.health.anyFatal) {
