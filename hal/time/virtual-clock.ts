@@ -94,6 +94,9 @@ export class VirtualClock implements Clock {
   private readonly cancelled = new Set<number>();
   /** Key of the last event run: every event with a key up to it has left the queue. */
   private lastAt = -Infinity;
+  /** Events run in a row at `streakAt` during the current runUntil (the zero-delay guard). */
+  private streak = 0;
+  private streakAt = 0;
   private lastOrder = -1;
   /** Guard against a zero-delay loop that would never let time advance. */
   maxEventsPerInstant = 1_000_000;
@@ -141,8 +144,8 @@ export class VirtualClock implements Clock {
     const bHead = this.bHead;
     const tb = Math.floor(t * PER_MS);
     let ran = 0;
-    let sameInstant = 0;
-    let lastAt = this.t;
+    this.streak = 0;
+    this.streakAt = this.t;
     for (;;) {
       const h = bHead[this.base & MASK]!;
       if (h < 0) {
@@ -166,20 +169,12 @@ export class VirtualClock implements Clock {
       }
       const at = this.nAt[h]!;
       if (at > t) break;
-      this.lastAt = at;
-      this.lastOrder = this.nOrder[h]!;
-      const fn = this.takeHead(h);
-      sameInstant = at === lastAt ? sameInstant + 1 : 0;
-      if (sameInstant > this.maxEventsPerInstant) {
-        throw new Error(`virtual clock: more than ${this.maxEventsPerInstant} events at t=${at} ms (zero-delay loop?)`);
-      }
-      lastAt = at;
-      this.t = at;
+      const order = this.nOrder[h]!;
+      this.fire(at, order, this.takeHead(h));
       ran++;
-      fn();
     }
     // Events a non-finite `t` would run (due at +Infinity) live in the far heap only.
-    if (t === Infinity) ran += this.runFar(t, lastAt, sameInstant);
+    if (t === Infinity) ran += this.runFar(t);
     this.t = t;
     if (Number.isFinite(t) && tb > this.base) {
       this.base = tb;
@@ -291,8 +286,24 @@ export class VirtualClock implements Clock {
     return -2;
   }
 
+  /**
+   * Runs one due event: time jumps to it, and a run of more than `maxEventsPerInstant` events at
+   * one instant (a zero-delay loop that would never let time advance) is refused.
+   */
+  private fire(at: number, order: number, fn: () => void): void {
+    this.lastAt = at;
+    this.lastOrder = order;
+    this.streak = at === this.streakAt ? this.streak + 1 : 0;
+    if (this.streak > this.maxEventsPerInstant) {
+      throw new Error(`virtual clock: more than ${this.maxEventsPerInstant} events at t=${at} ms (zero-delay loop?)`);
+    }
+    this.streakAt = at;
+    this.t = at;
+    fn();
+  }
+
   /** Runs far-heap events due at or before a non-finite `t` (only +Infinity ones can be). */
-  private runFar(t: number, lastAt: number, sameInstant: number): number {
+  private runFar(t: number): number {
     let ran = 0;
     while (this.hSize > 0) {
       const at = this.hAt[0]!;
@@ -301,17 +312,9 @@ export class VirtualClock implements Clock {
         continue;
       }
       if (at > t) break;
-      this.lastAt = at;
-      this.lastOrder = this.hOrder[0]!;
-      const fn = this.heapPop();
-      sameInstant = at === lastAt ? sameInstant + 1 : 0;
-      if (sameInstant > this.maxEventsPerInstant) {
-        throw new Error(`virtual clock: more than ${this.maxEventsPerInstant} events at t=${at} ms (zero-delay loop?)`);
-      }
-      lastAt = at;
-      this.t = at;
+      const order = this.hOrder[0]!;
+      this.fire(at, order, this.heapPop());
       ran++;
-      fn();
     }
     return ran;
   }
