@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -11,6 +10,7 @@ import { scanRecords } from '../../firmware-agent/journal/format.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
 import { pollUntil } from '../helpers/pty.js';
 import { describeWithTool, SOCAT_INSTALL } from '../helpers/system-tool.js';
+import { freePort } from '../helpers/cli.js';
 
 /**
  * The crash test with real processes: one satellite served in real time on a socat pty (in
@@ -87,16 +87,6 @@ class AgentProcess {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The agent's own count of decisions other than noop (Prometheus, on its --metrics-port). */
 async function activeDecisions(port: number): Promise<number> {

@@ -1,16 +1,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_EXIT, main, type MainIO } from '../../firmware-agent/main.js';
 import { Endpoint, RealClock, SerialLink, type Message } from '../../hal/index.js';
-import { runCli } from '../../tools/cli.js';
-import type { CliIO } from '../../tools/commands/common.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
 import { disposeAllPtyPairs, pollUntil, startPtyPair, type PtyPair } from '../helpers/pty.js';
 import { describeWithTool, SOCAT_INSTALL } from '../helpers/system-tool.js';
+import { freePort, fswInProcess } from '../helpers/cli.js';
 
 /**
  * The board entry point `firmware-agent/main.ts`: its exit statuses (0 clean stop, 1 runtime
@@ -275,16 +273,6 @@ async function scriptedHardware(path: string, opts: { sat?: string; resetBeforeF
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describeWithTool('socat', SOCAT_INSTALL)('main() in process on a pty, against a scripted hardware end', () => {
   let pty: PtyPair;
@@ -380,13 +368,7 @@ describeWithTool('socat', SOCAT_INSTALL)('main() in process on a pty, against a 
 });
 
 describe('fsw agent (runCli in process: the same main behind commander)', () => {
-  async function cli(args: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIO = { out: (t) => (stdout += t), err: (t) => (stderr += t), onSignal: () => () => {} };
-    const code = await runCli(args, io);
-    return { code, stdout, stderr };
-  }
+  const cli = fswInProcess;
 
   it('agent --help documents every option with its default, the exit statuses, and an example against fsw emulate', async () => {
     const r = await cli(['agent', '--help']);

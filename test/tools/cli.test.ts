@@ -7,7 +7,7 @@ import { CLI, ROOT, ensureBuilt } from '../helpers/build.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinScenarioNames } from '../../emulator/scenario/load.js';
 import { COMMANDS, runCli } from '../../tools/cli.js';
-import type { CliIO } from '../../tools/commands/common.js';
+import { fswInProcess } from '../helpers/cli.js';
 
 /**
  * The built `fsw` binary as a real child process: help, version, and exit codes that mean
@@ -118,18 +118,7 @@ describe.concurrent('fsw (built binary)', () => {
 });
 
 describe('fsw in process (runCli: same program, no child process)', () => {
-  interface Result {
-    code: number;
-    stdout: string;
-    stderr: string;
-  }
-  async function cli(args: string[]): Promise<Result> {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIO = { out: (t) => (stdout += t), err: (t) => (stderr += t), onSignal: () => () => {} };
-    const code = await runCli(args, io);
-    return { code, stdout, stderr };
-  }
+  const cli = fswInProcess;
 
   it('help emulate exits 0 and prints the emulate help', async () => {
     const r = await cli(['help', 'emulate']);

@@ -4,14 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, encodeMessageFrame, encodePlain } from '../../hal/index.js';
 import { runCli } from '../../tools/cli.js';
-import type { CliIO } from '../../tools/commands/common.js';
+import { captureIO } from '../helpers/cli.js';
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const cliIO: CliIO = { out: (t) => void out.push(t), err: (t) => void err.push(t), onSignal: () => () => {} };
-  return { cliIO, out: () => out.join(''), err: () => err.join('') };
-}
 
 /** A capture: a good sample, line noise, a bad CRC, a body breaking its schema, a good ack. */
 function capture(): string {
@@ -27,8 +21,8 @@ function capture(): string {
 
 describe('fsw decode', () => {
   it('prints every frame and every drop with its reason, and a summary', async () => {
-    const o = io();
-    expect(await runCli(['decode', capture()], o.cliIO)).toBe(0);
+    const o = captureIO();
+    expect(await runCli(['decode', capture()], o.io)).toBe(0);
     const lines = o.out().trim().split('\n');
     expect(lines[0]).toMatch(/^#1 sample +seq +7 t +1000 ms {2}\{"dev":"imu","at":999,"val":\{"gyro":\[0\.1,0\.2,0\.3\]\}\}$/);
     expect(lines.filter((l) => l.includes('DROP crc'))).toHaveLength(2); // 'zz' (too short for a CRC) and the flipped byte
@@ -38,18 +32,18 @@ describe('fsw decode', () => {
   });
 
   it('--json gives one object per line', async () => {
-    const o = io();
-    expect(await runCli(['decode', capture(), '--json'], o.cliIO)).toBe(0);
+    const o = captureIO();
+    expect(await runCli(['decode', capture(), '--json'], o.io)).toBe(0);
     const objs = o.out().trim().split('\n').map((l) => JSON.parse(l) as { frame?: { kind: string }; drop?: string });
     expect(objs.map((x) => x.frame?.kind ?? `drop:${x.drop}`)).toEqual(['sample', 'drop:crc', 'drop:crc', 'drop:schema', 'ack']);
   });
 
   it('bad usage exits 2', async () => {
-    const o = io();
-    expect(await runCli(['decode'], o.cliIO)).toBe(2);
+    const o = captureIO();
+    expect(await runCli(['decode'], o.io)).toBe(2);
     expect(o.err()).toContain('give a capture FILE or --port PATH');
-    const p = io();
-    expect(await runCli(['decode', '/no/such/capture.bin'], p.cliIO)).toBe(2);
+    const p = captureIO();
+    expect(await runCli(['decode', '/no/such/capture.bin'], p.io)).toBe(2);
     expect(p.err()).toContain('no such file');
   });
 });

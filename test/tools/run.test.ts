@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../tools/cli.js';
-import type { CliIO } from '../../tools/commands/common.js';
+import { captureIO } from '../helpers/cli.js';
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const cliIO: CliIO = { out: (t) => void out.push(t), err: (t) => void err.push(t), onSignal: () => () => {} };
-  return { cliIO, out: () => out.join(''), err: () => err.join('') };
-}
 
 describe('fsw run (in process, virtual time)', () => {
   it('runs a scenario with one agent per satellite and prints progress and a summary', async () => {
-    const o = io();
-    const code = await runCli(['run', 'thermal-runaway', '--sats', '2', '--duration', '900', '--every', '300'], o.cliIO);
+    const o = captureIO();
+    const code = await runCli(['run', 'thermal-runaway', '--sats', '2', '--duration', '900', '--every', '300'], o.io);
     expect(code).toBe(0);
     const text = o.out();
     expect(text).toContain('fsw run: scenario "thermal-runaway" (seed 2), 2 satellites');
@@ -24,11 +18,11 @@ describe('fsw run (in process, virtual time)', () => {
   }, 30_000);
 
   it('bad usage exits 2 naming the problem', async () => {
-    const o = io();
-    expect(await runCli(['run', 'no-such-scenario'], o.cliIO)).toBe(2);
+    const o = captureIO();
+    expect(await runCli(['run', 'no-such-scenario'], o.io)).toBe(2);
     expect(o.err()).toContain('no scenario "no-such-scenario"');
-    const p = io();
-    expect(await runCli(['run', '--sats', '0'], p.cliIO)).toBe(2);
+    const p = captureIO();
+    expect(await runCli(['run', '--sats', '0'], p.io)).toBe(2);
     expect(p.err()).toMatch(/--sats/);
   });
 });
