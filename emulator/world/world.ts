@@ -136,30 +136,30 @@ export function resolveWorldConfig(input: WorldConfigInput = {}): Readonly<World
 export function createWorld(input: WorldConfigInput = {}): SatelliteWorld {
   const config = resolveWorldConfig(input);
   const orbit = createOrbit(config.orbit);
-  const posEci = positionEci(orbit, 0);
-  const velEci = velocityEci(orbit, 0);
-  const sunEci = sunAt(config, 0);
-  const lit = !inEclipse(posEci, sunEci);
-  const geo = subSatellitePoint(posEci, 0, config.gmst0Deg * DEG);
+  const g = geometryAt(config, orbit, 0);
   const attitude = createAttitude(config.attitude, createRng(config.seed));
   return {
     config,
     orbit,
     tS: 0,
-    posEci,
-    velEci,
-    sunEci,
-    lit,
-    latRad: geo.latRad,
-    lonRad: geo.lonRad,
-    altitudeM: geo.altitudeM,
-    sunIncidence: panelIncidence(attitude, sunEci, lit),
+    ...g,
+    sunIncidence: panelIncidence(attitude, g.sunEci, g.lit),
     attitude,
     power: createPowerState(config.power, config.initial.soc),
     thermal: createThermalState(createThermalModel(config.thermal), config.initial.temperatureC),
-    doseRateUGyH: doseRateUGyH(geo.latRad, geo.lonRad, config.radiation),
+    doseRateUGyH: doseRateUGyH(g.latRad, g.lonRad, config.radiation),
     doseUGy: 0,
   };
+}
+
+/** Where the satellite is at time t, and what that means for light and ground track. */
+function geometryAt(config: Readonly<WorldConfig>, orbit: Orbit, tS: number) {
+  const posEci = positionEci(orbit, tS);
+  const velEci = velocityEci(orbit, tS);
+  const sunEci = sunAt(config, tS);
+  const lit = !inEclipse(posEci, sunEci);
+  const geo = subSatellitePoint(posEci, tS, config.gmst0Deg * DEG);
+  return { posEci, velEci, sunEci, lit, latRad: geo.latRad, lonRad: geo.lonRad, altitudeM: geo.altitudeM };
 }
 
 function sunAt(config: Readonly<WorldConfig>, tS: number): Vec3 {
@@ -179,11 +179,8 @@ export function stepWorld(state: SatelliteWorld, inputs: WorldInputs, dtS: numbe
   const faults = inputs.faults;
   const shed = inputs.shed;
 
-  const posEci = positionEci(orbit, tS);
-  const velEci = velocityEci(orbit, tS);
-  const sunEci = sunAt(config, tS);
-  const lit = !inEclipse(posEci, sunEci);
-  const geo = subSatellitePoint(posEci, tS, config.gmst0Deg * DEG);
+  const g = geometryAt(config, orbit, tS);
+  const { posEci, velEci, sunEci, lit } = g;
 
   const attitude = stepAttitude(
     state.attitude,
@@ -231,18 +228,12 @@ export function stepWorld(state: SatelliteWorld, inputs: WorldInputs, dtS: numbe
     dtS,
   );
 
-  const doseRate = doseRateUGyH(geo.latRad, geo.lonRad, config.radiation);
+  const doseRate = doseRateUGyH(g.latRad, g.lonRad, config.radiation);
   return {
     config,
     orbit,
     tS,
-    posEci,
-    velEci,
-    sunEci,
-    lit,
-    latRad: geo.latRad,
-    lonRad: geo.lonRad,
-    altitudeM: geo.altitudeM,
+    ...g,
     sunIncidence,
     attitude,
     power,
