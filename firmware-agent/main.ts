@@ -321,15 +321,8 @@ async function run(o: MainOptions, io: MainIO, prog: string): Promise<number> {
       if (o.id === undefined) log.rename(h.sat);
       else if (h.sat !== o.id) log.warn('HAL_ERROR', { detail: `the hardware says it is ${h.sat}, but --id is ${o.id}: is this the right port?` });
     });
-    agent.on('reset', (reason) => {
-      // A reset that arrives before the hardware has answered OUR hello was meant for a
-      // previous run of this process (queued while nothing listened): we are that fresh boot.
-      if (agent.client.hello === undefined) {
-        log.warn('HAL_ERROR', { detail: `hardware reset (${reason}) before our first hello: it was for a previous run; carrying on` });
-        return;
-      }
-      wake({ code: AGENT_EXIT.HARDWARE_RESET, reason: `hardware reset: ${reason}` });
-    });
+    // The agent already ignores (and logs) a reset that predates its first handshake.
+    agent.on('reset', (reason) => wake({ code: AGENT_EXIT.HARDWARE_RESET, reason: `hardware reset: ${reason}` }));
 
     const metricsServer = await serveMetricsFromConfig(agent.metrics, config.observability).then(
       (s) => {
