@@ -201,6 +201,19 @@ export const agentConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The ground station. Ground commands are accepted only when signed by this key; absent:
+     * ground commands are refused.
+     */
+    ground: z
+      .object({
+        /** Path to the ground station's Ed25519 public key, PEM (SPKI). */
+        public_key_file: z.string().min(1).optional(),
+        /** The ground station's id, as it signs its commands. */
+        station_id: z.string().min(1).default('GROUND'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
