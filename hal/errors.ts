@@ -39,6 +39,11 @@ export const ERROR_CODES = {
   E_ISL_CONFIG: 'the ISL codec was given invalid options (key length, member list)',
   E_ISL_ENCODE: 'an ISL message, or its counter, QoS, mid or destination, is invalid or cannot be represented; nothing was sent',
   E_ISL_OVERSIZE: 'an ISL frame would be longer than the codec\u2019s maxBytes; nothing was sent',
+  E_RECORDING_FORMAT: 'the file is not a flight recording (bad magic, or too short to hold the file header)',
+  E_RECORDING_VERSION: 'the file is a flight recording of a format version this build does not read',
+  E_RECORDING_TORN: 'the flight recording ends inside a record (a crash or a copy cut it short); what precedes the cut is still read',
+  E_RECORDING_CORRUPT: 'a flight-recording record failed its CRC or is not a record this build knows, with data after it; reading stopped there',
+  E_RECORDING_IO: 'the flight recorder could not write its file (open, write); the agent flies on without recording',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
