@@ -1,6 +1,5 @@
 import { ConfigError } from '../config/load.js';
-import type { z } from 'zod';
-import { watchpointSchema, type Severity, type Subsystem } from '../config/schema.js';
+import { watchpointSchema, type Severity, type Subsystem, type WatchpointInput } from '../config/schema.js';
 import { BUILTIN_UNITS } from './format.js';
 import { SEVERITY_RANK, SUBSYSTEM_INDEX } from './health.js';
 import type { Anomaly } from './types.js';
@@ -149,13 +148,13 @@ export function tidy(x: number): number {
 }
 
 /** A watchpoint as written (defaults not yet filled) or as parsed: both are accepted. */
-export type WatchpointInput = z.input<typeof watchpointSchema>;
+export type { WatchpointInput };
 
 /**
  * Compiles a watchpoint table. Each entry goes through `watchpointSchema` again (cheap, once):
- * that fills defaults the caller's value may lack (zod 4 does not parse a `.default()` value,
- * so `agentConfigSchema.parse({})` hands out DEFAULT_WATCHPOINTS unparsed) and rejects what the
- * type promised but the value breaks. Throws ConfigError naming each bad field.
+ * that fills defaults a caller's value may lack (a table written in code rather than parsed
+ * from a config) and rejects what the type promised but the value breaks. Throws ConfigError
+ * naming each bad field.
  */
 export function compileWatchpoints(input: readonly WatchpointInput[], units: Readonly<Record<string, string>> = {}): Compiled {
   const issues: string[] = [];
@@ -173,7 +172,7 @@ export function compileWatchpoints(input: readonly WatchpointInput[], units: Rea
     const where = `watchpoints.${i}`;
     const parsed = watchpointSchema.safeParse(raw);
     if (!parsed.success) {
-      for (const is of parsed.error.issues) issues.push(`${[where, ...is.path].join('.')}: ${is.message}`);
+      for (const is of parsed.issues) issues.push(`${[where, ...is.path].join('.')}: ${is.message}`);
       return;
     }
     const wp = parsed.data;

@@ -1,17 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { ConfigError } from './error.js';
 import { agentConfigSchema, type AgentConfig } from './schema.js';
+import { formatIssue } from './spec.js';
+
+export { ConfigError };
 
 const require = createRequire(import.meta.url);
-
-/** A config that does not parse or validate; each issue names the field and what it allows. */
-export class ConfigError extends Error {
-  readonly code = 'E_CONFIG_INVALID';
-  constructor(readonly source: string, readonly issues: string[]) {
-    super(`${source}: invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
 
 function deepFreeze<T>(x: T): T {
   if (x && typeof x === 'object') {
@@ -24,9 +19,7 @@ function deepFreeze<T>(x: T): T {
 /** Validates (filling defaults) and freezes. Throws ConfigError. */
 export function parseAgentConfig(value: unknown, source = 'config'): Readonly<AgentConfig> {
   const r = agentConfigSchema.safeParse(value ?? {});
-  if (!r.success) {
-    throw new ConfigError(source, r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`));
-  }
+  if (!r.success) throw new ConfigError(source, r.issues.map(formatIssue));
   return deepFreeze(r.data);
 }
 

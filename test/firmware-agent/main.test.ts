@@ -173,6 +173,8 @@ describe('what main.ts needs on a board', () => {
       expect(spec.startsWith('node:') || Object.hasOwn(pkg.dependencies, name), `${from} imports ${spec}: not a node builtin or a runtime dependency`).toBe(true);
     }
     expect(bare.has('commander'), 'argument parsing is node:util parseArgs').toBe(false);
+    // zod stays with the emulator's scenario schema: the config is checked by config/spec.ts (RSS).
+    expect(bare.has('zod'), `config validation is firmware-agent/config/spec.ts, not zod (imported by ${bare.get('zod')})`).toBe(false);
   });
 });
 

@@ -27,8 +27,7 @@ describe('DEFAULT_WATCHPOINTS', () => {
   });
 
   it('the schema default path (agentConfigSchema.parse({}), frozen loader) works too', () => {
-    // zod 4 returns a .default() value unparsed, so these entries lack persistence/hysteresis;
-    // the assessor parses each entry itself and fills them.
+    // The loader's default table, parsed and frozen, must behave exactly like the table given.
     const fromDefault = parseAgentConfig({}).watchpoints;
     const a = new Assessor(fromDefault);
     const b = new Assessor(wps);

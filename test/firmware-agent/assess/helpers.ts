@@ -1,9 +1,8 @@
-import type { z } from 'zod';
-import { watchpointSchema, type Watchpoint } from '../../../firmware-agent/config/schema.js';
+import { watchpointSchema, type Watchpoint, type WatchpointInput } from '../../../firmware-agent/config/schema.js';
 import type { FieldValue, TelemetrySnapshot } from '../../../firmware-agent/telemetry/types.js';
 import type { Assessment, Assessor } from '../../../firmware-agent/assess/assessor.js';
 
-export type WatchpointInput = z.input<typeof watchpointSchema>;
+export type { WatchpointInput };
 
 /** Parses watchpoints through the schema (filling defaults), as the agent does. */
 export function wps(...list: WatchpointInput[]): Watchpoint[] {
