@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   E_RECORDING_TORN: 'the flight recording ends inside a record (a crash or a copy cut it short); what precedes the cut is still read',
   E_RECORDING_CORRUPT: 'a flight-recording record failed its CRC or is not a record this build knows, with data after it; reading stopped there',
   E_RECORDING_IO: 'the flight recorder could not write its file (open, write); the agent flies on without recording',
+  E_REPORT_IO: 'the run report could not be written (its charting library is missing from node_modules, or the file could not be created)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
