@@ -24,6 +24,7 @@ export const ERROR_CODES = {
 
   // Raised above the HAL (the one registry serves the whole repository).
   E_CONFIG_INVALID: 'the agent configuration failed validation; each issue names the field and what it allows',
+  E_FSW_CONFIG_INVALID: 'the fsw configuration (config file, FSW_ environment variables, flags) failed validation; each issue names the file, variable or flag, the field and what it allows',
   E_SCENARIO_INVALID: 'a scenario file failed to parse or validate; each issue names the field and what it allows',
   E_SOCAT_MISSING: 'socat is not on PATH; serving satellites on pseudo-terminals needs it (apt-get install -y socat)',
   E_SERVE_FAILED: 'the emulator could not start serving (pty directory in use, socat failed, a serial port would not open)',
