@@ -1,4 +1,4 @@
-import { memoryLinkPair, type Clock, type Link, type MemoryLinkOptions } from '../hal/index.js';
+import { HardwareServer, memoryLinkPair, type Clock, type Link, type MemoryLinkOptions } from '../hal/index.js';
 import { Emitter } from '../hal/util/emitter.js';
 import { RadioNetwork } from './radio/network.js';
 import { EmulatedSatellite } from './satellite.js';
@@ -19,6 +19,11 @@ export interface ConstellationOptions {
    * UART line rate (the flight-computer ends are then in `fcLinks`).
    */
   hwLink?: (id: string, index: number) => Link;
+  /**
+   * The hardware end of the ground station's link (a console speaks the HAL protocol to the
+   * station's radio). Default: an in-memory pair (the console's end is then `groundLink`).
+   */
+  groundHwLink?: (id: string) => Link;
   memoryLink?: MemoryLinkOptions;
   /** Who leads now, for faults addressed to `"leader"` (the runner knows; the emulator does not). */
   resolveLeader?: () => string | undefined;
@@ -41,6 +46,14 @@ export class Constellation extends Emitter<ConstellationEvents> {
   readonly fcLinks = new Map<string, Link>();
   readonly scenario: Scenario;
   readonly groundStation: (GroundStation & { id: string }) | undefined;
+  /**
+   * The ground station's radio as HAL hardware: hello names the station, no devices;
+   * `isl.tx` transmits from the station, what it hears comes as `isl.rx`. Present when the
+   * scenario has a ground station.
+   */
+  readonly groundServer: HardwareServer | undefined;
+  /** The console's end of the ground station's link (in memory, unless `groundHwLink` was given). */
+  readonly groundLink: Link | undefined;
   private readonly clock: Clock;
 
   constructor(private readonly opts: ConstellationOptions) {
@@ -91,14 +104,35 @@ export class Constellation extends Emitter<ConstellationEvents> {
     if (gs) {
       const station = { id: gs.id, latDeg: gs.lat_deg, lonDeg: gs.lon_deg, minElevationDeg: gs.elevation_mask_deg };
       this.groundStation = station;
+      let link = opts.groundHwLink?.(gs.id);
+      if (!link) {
+        const [consoleEnd, hw] = memoryLinkPair(opts.clock, { bytesPerSecond: UART_BYTES_PER_S, latencyMs: 1, ...opts.memoryLink }, [`${gs.id}/console`, `${gs.id}/hw`]);
+        this.groundLink = consoleEnd;
+        link = hw;
+      } else this.groundLink = undefined;
+      const server = new HardwareServer({
+        link,
+        clock: opts.clock,
+        sat: gs.id,
+        hw: 'emulator ground station',
+        devices: [],
+        push: false,
+        isl: { transmit: (to: string, data: Uint8Array) => this.radio.transmit(gs.id, to, data) },
+      });
+      this.groundServer = server;
       this.radio.add({
         id: gs.id,
         kind: 'ground',
         position: (tS) => stationEci(station, tS),
         sees: (satPos, tS) => elevationRad(satPos, station, tS) >= station.minElevationDeg * DEG,
-        deliver: () => {},
+        // Heard only while a console is attached (has said hello), like a satellite's radio.
+        deliver: (from, data, rssi) => void server.deliverIsl(from, data, rssi),
       });
-    } else this.groundStation = undefined;
+    } else {
+      this.groundStation = undefined;
+      this.groundServer = undefined;
+      this.groundLink = undefined;
+    }
   }
 
   byId(id: string): EmulatedSatellite | undefined {
@@ -112,6 +146,7 @@ export class Constellation extends Emitter<ConstellationEvents> {
   /** Starts every satellite's hardware and schedules the fault timeline. */
   async start(): Promise<void> {
     for (const sat of this.satellites) await sat.start();
+    await this.groundServer?.start();
     for (const f of this.scenario.faults) {
       let target: string | undefined;
       this.clock.setTimerAt(f.at_s * 1000, () => {
@@ -124,6 +159,7 @@ export class Constellation extends Emitter<ConstellationEvents> {
 
   async stop(): Promise<void> {
     for (const sat of this.satellites) await sat.stop();
+    await this.groundServer?.stop();
   }
 
   private target(f: FaultSpec): string | undefined {

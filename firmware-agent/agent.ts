@@ -7,6 +7,7 @@
  *                    └──────── action executor (commands, read-back, breakers) ◀─────────┘
  *   journal ◀── mode changes, decisions, action states      watchdog ◀── healthy cycles only
  *   health monitor ── pings the cycle, the link, the executor; fatal → stop petting the watchdog
+ *   ground station ── signed commands (isl from ground.station_id) ──▶ ground handler ──▶ pause, cancel, mode, propose
  */
 import { createActor, type Actor } from 'xstate';
 import { HardwareClient, xstateClock, type Clock, type Link } from '../hal/index.js';
@@ -26,6 +27,8 @@ import { emptyState, fold, snapshotRecords, type PersistedState } from './persis
 import { TelemetryStore } from './telemetry/store.js';
 import { Emitter } from '../hal/util/emitter.js';
 import { createAgentSwarm, swarmMetricsSync } from './swarm/agent-wiring.js';
+import { createAgentGround } from './ground/agent-wiring.js';
+import type { GroundHandler } from './ground/handler.js';
 import type { SwarmNode } from './swarm/swarm-node.js';
 
 export const AGENT_SW = 'fsw-agent/0.1.0';
@@ -84,6 +87,9 @@ export class Agent extends Emitter<AgentEvents> {
   private readonly syncSwarm: (sw: SwarmNode) => void;
   /** Constellation coordination over the ISL (absent when the swarm is off or not configured). */
   swarm: SwarmNode | undefined;
+  /** Signed commands from the ground station (created at start). */
+  ground: GroundHandler | undefined;
+  private overrideReason: string | undefined;
 
   constructor(private readonly opts: AgentOptions) {
     super();
@@ -101,10 +107,11 @@ export class Agent extends Emitter<AgentEvents> {
       this.telemetry.setDevices(h.devices);
       this.log.event('HAL_HELLO', { sat: h.sat, devices: h.devices.map((d) => d.id), watchdog_ms: h.watchdog_ms });
       // The first cycle runs at once (not a period later): the loop is flying from the hello on.
-      if (!this.cycle.running && !this.paused) this.cycle.start(clock.now());
+      if (!this.cycle.running) this.cycle.start(clock.now());
       this.swarm?.start();
     });
-    this.client.on('isl', (rx) => this.swarm?.receive(rx.from, rx.data));
+    // The ground station's packets go to the ground handler, never to the swarm (swarm on or off).
+    this.client.on('isl', (rx) => (rx.from === cfg.ground.station_id ? this.ground?.receive(rx.data) : this.swarm?.receive(rx.from, rx.data)));
     this.client.on('sample', (s) => this.telemetry.ingest(s));
     this.client.on('state', (s) => this.log.event('LINK_STATE', { state: s }));
     this.client.on('error', (e) => this.log.debug('HAL_ERROR', { err: e.code, detail: e.message }));
@@ -152,8 +159,9 @@ export class Agent extends Emitter<AgentEvents> {
       const from = this.mode;
       this.mode = to;
       const c = snap.context;
-      const reason = this.restoredMode ? 'restored from the journal' : `health ${c.overall.toFixed(2)} (streaks: low ${c.lowStreak}, safe ${c.safeStreak}, ok ${c.okStreak})`;
+      const reason = this.restoredMode ? 'restored from the journal' : this.overrideReason ?? `health ${c.overall.toFixed(2)} (streaks: low ${c.lowStreak}, safe ${c.safeStreak}, ok ${c.okStreak})`;
       this.restoredMode = false;
+      this.overrideReason = undefined;
       this.record({ type: 'mode', mode: to, from, at: Math.floor(clock.now()), reason }, 'cycle');
       this.metrics.counter('mode_transitions', to).inc();
       this.log.event('MODE_CHANGE', { from, to, reason });
@@ -197,6 +205,23 @@ export class Agent extends Emitter<AgentEvents> {
     this.openJournal();
     this.record({ type: 'boot', at: Math.floor(this.opts.clock.now()) }, 'now');
     this.swarm = this.createSwarm();
+    this.ground = createAgentGround({
+      id: this.opts.id,
+      cfg: this.opts.config.ground,
+      clock: this.opts.clock,
+      client: this.client,
+      executor: this.executor,
+      log: this.log,
+      metrics: this.metrics,
+      state: this.state,
+      persist: (r) => this.record(r, 'now'),
+      swarm: () => this.swarm,
+      pause: () => this.pause(),
+      resume: () => this.resume(),
+      paused: () => this.paused,
+      overrideMode: (m, why) => this.overrideMode(m, why),
+      mode: () => this.mode,
+    });
     this.modes.start();
     if (this.state.mode && this.state.mode !== 'boot') {
       this.restoredMode = true;
@@ -220,15 +245,21 @@ export class Agent extends Emitter<AgentEvents> {
     this.log.event('AGENT_STOP', { reason });
   }
 
-  /** Ground: pause or resume the decision loop (the watchdog stops being petted while paused). */
+  /**
+   * Ground: pause or resume the decision loop. Paused, the cycle still samples, assesses,
+   * drives the mode machine (a safe-mode entry still runs) and pets the watchdog; it makes no
+   * decisions and starts no actions of its own. Not journaled: a reboot flies autonomously.
+   */
   pause(): void {
     this.paused = true;
-    this.cycle.stop();
   }
 
   resume(): void {
     this.paused = false;
-    if (this.client.state === 'up') this.cycle.start();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
   }
 
   /** Test hook: the loop stops as if hung; nothing else changes. */
@@ -249,8 +280,9 @@ export class Agent extends Emitter<AgentEvents> {
     return r.accepted ? { ok: true, accepted: true } : { ok: true, accepted: false, detail: r.detail };
   }
 
-  /** Cancel is not offered: actions are short sequences verified by read-back. */
+  /** Ground: force a mode (the machine's automatic transitions start over from it). */
   overrideMode(mode: Mode, reason: string): void {
+    this.overrideReason = reason;
     this.modes.send({ type: 'OVERRIDE', mode, at: this.opts.clock.now(), reason });
   }
 
@@ -338,7 +370,8 @@ export class Agent extends Emitter<AgentEvents> {
     const fresh = Object.values(snap.stale).some((s) => !s);
     this.modes.send({ type: 'ASSESSED', at: snap.at, overall: assessment.overall, critical: assessment.anomalies.some((a) => a.severity === 'critical'), fresh });
     const ctx = this.opts.context?.() ?? this.swarm?.context() ?? SOLO_CONTEXT;
-    const decision = t.run('decide', () => {
+    // Paused by the ground: no decision this cycle (assessment and modes go on).
+    const decision = this.paused ? undefined : t.run('decide', () => {
       const inputs = { snap, assessment, mode: this.mode, ctx, recent: this.state.recent, blocked: this.executor.blockedDevices() };
       try {
         return decide(inputs);
@@ -348,9 +381,11 @@ export class Agent extends Emitter<AgentEvents> {
         return safeDecision(inputs, `policy error: ${(err as Error).message}`);
       }
     });
-    this.lastDecision = decision;
-    this.metrics.counter('decisions', decision.type).inc();
-    const verdict = decision.action ? t.run('arbitrate', () => arbitrate(decision.action!, 'local', assessment, snap)) : null;
+    if (decision) {
+      this.lastDecision = decision;
+      this.metrics.counter('decisions', decision.type).inc();
+    }
+    const verdict = decision?.action ? t.run('arbitrate', () => arbitrate(decision.action!, 'local', assessment, snap)) : null;
     t.run('act', () => {
       for (const a of assessment.raised) {
         this.record({ type: 'anomaly', signature: a.signature, recurrence: a.recurrence, at: Math.floor(snap.at) }, 'cycle');
@@ -363,7 +398,7 @@ export class Agent extends Emitter<AgentEvents> {
         this.pendingSafeEntry = undefined;
         this.executor.request({ id, action: 'enter_safe', params: {}, source: 'local' });
       }
-      if (decision.action && verdict) this.act(decision, verdict);
+      if (decision?.action && verdict) this.act(decision, verdict);
       for (const f of this.watcher.check(this.opts.clock.now())) {
         this.log.warn('ACTION_STALLED', { id: f.id, silent_ms: Math.round(f.silentMs), limit_ms: f.limitMs });
         this.emit('stall', f);
@@ -397,7 +432,7 @@ export class Agent extends Emitter<AgentEvents> {
   }
 
   private onActionUpdate(r: ActionRecord): void {
-    const final = r.state === 'done' || r.state === 'failed' || r.state === 'timed_out';
+    const final = r.state === 'done' || r.state === 'failed' || r.state === 'timed_out' || r.state === 'cancelled';
     if (final) {
       this.watcher.finished(r.id);
       this.metrics.counter('actions', r.state).inc();
@@ -416,6 +451,7 @@ export class Agent extends Emitter<AgentEvents> {
     else if (r.state === 'done') this.log.event('ACTION_DONE', { id: r.id, action: r.action, elapsed_ms: Math.round((r.endedAt ?? 0) - r.startedAt) });
     else if (r.state === 'failed') this.log.warn('ACTION_FAILED', { id: r.id, action: r.action, step: r.step, attempts: r.attempt, error: r.lastError });
     else if (r.state === 'timed_out') this.log.warn('ACTION_TIMED_OUT', { id: r.id, action: r.action, step: r.step });
+    else if (r.state === 'cancelled') this.log.warn('ACTION_CANCELLED', { id: r.id, action: r.action, step: r.step });
     else if (r.state === 'backoff') this.log.debug('ACTION_RETRY', { id: r.id, step: r.step, attempt: r.attempt, error: r.lastError });
     this.emit('action', r);
   }

@@ -36,6 +36,8 @@ export interface SwarmPersisted {
 
 export interface PersistedState {
   swarm: SwarmPersisted;
+  /** Highest ground-command counter accepted, per ground key fingerprint (replay protection across reboots). */
+  groundCounters: Map<string, number>;
   mode: Mode | null;
   inFlight: Map<string, InFlight>;
   completed: Map<string, ActionState>;
@@ -47,12 +49,15 @@ export interface PersistedState {
 /** How many finished action ids and recent decision ids are kept (bounded journal). */
 export const KEEP_COMPLETED = 512;
 export const KEEP_RECENT = 4;
+/** Ground keys whose counter is kept (a key rotation adds one; the oldest goes first). */
+export const KEEP_GROUND_KEYS = 8;
 
-const FINAL = new Set<ActionState>(['done', 'failed', 'timed_out']);
+const FINAL = new Set<ActionState>(['done', 'failed', 'timed_out', 'cancelled']);
 
 export function emptyState(): PersistedState {
   return {
     swarm: { term: 0, votedFor: null, counterReservedTo: 0, log: [] },
+    groundCounters: new Map(),
     mode: null,
     inFlight: new Map(),
     completed: new Map(),
@@ -103,7 +108,7 @@ export function fold(s: PersistedState, r: JournalRecord): void {
         s.inFlight.delete(id);
         if (!s.completed.has(id)) {
           if (state === 'done') s.counters.actionsDone++;
-          else s.counters.actionsFailed++;
+          else if (state !== 'cancelled') s.counters.actionsFailed++;
         }
         s.completed.set(id, state);
         bound(s.completed, KEEP_COMPLETED);
@@ -140,6 +145,16 @@ export function fold(s: PersistedState, r: JournalRecord): void {
       s.swarm.log = [...s.swarm.log.slice(0, from - 1), ...entries];
       return;
     }
+    case 'ground_counter': {
+      // Only ever moves up: a replayed older record cannot lower it.
+      const key = str(r.key);
+      const n = int(r.n);
+      if (!key || n === undefined || n <= (s.groundCounters.get(key) ?? -1)) return;
+      s.groundCounters.delete(key);
+      s.groundCounters.set(key, n);
+      bound(s.groundCounters, KEEP_GROUND_KEYS);
+      return;
+    }
     case 'counters': {
       for (const k of Object.keys(s.counters) as (keyof Counters)[]) {
         const v = int(r[k]);
@@ -170,6 +185,7 @@ export function snapshotRecords(s: PersistedState): JournalRecord[] {
   if (s.swarm.term > 0 || s.swarm.votedFor !== null) out.push({ type: 'swarm_vote', term: s.swarm.term, votedFor: s.swarm.votedFor });
   if (s.swarm.counterReservedTo > 0) out.push({ type: 'swarm_counter', upTo: s.swarm.counterReservedTo });
   if (s.swarm.log.length > 0) out.push({ type: 'swarm_log', fromIndex: 1, entries: s.swarm.log });
+  for (const [key, n] of s.groundCounters) out.push({ type: 'ground_counter', key, n });
   if (s.mode) out.push({ type: 'mode', mode: s.mode });
   out.push({ type: 'counters', ...s.counters });
   out.push({ type: 'snapshot', completed: [...s.completed], recent: s.recent, recurrence: s.recurrence });

@@ -19,19 +19,21 @@ export interface ActionContext {
   lastError: string | null;
 }
 
-export type ActionState = 'pending' | 'running' | 'verifying' | 'backoff' | 'done' | 'failed' | 'timed_out';
+export type ActionState = 'pending' | 'running' | 'verifying' | 'backoff' | 'done' | 'failed' | 'timed_out' | 'cancelled';
 
 /**
  * One action's life: pending → running (command) → verifying (read-back) → next step or done.
  * A failed attempt waits 100/200/400 ms (doubling) and tries again up to `retries` times, then
  * the action fails; the whole action times out after `timeoutMs`. The command and the
- * verification are actors the executor provides (they talk to the hardware).
+ * verification are actors the executor provides (they talk to the hardware). CANCEL (from the
+ * ground) ends a pending or active action in the final state `cancelled`: leaving `active`
+ * stops the step's actor, whose abort signal gives back any breaker probe it holds.
  */
 export const actionMachine = setup({
   types: {
     context: {} as ActionContext,
     input: {} as { steps: ActionStep[]; retries: number; backoffMs: number; timeoutMs: number },
-    events: {} as { type: 'START' },
+    events: {} as { type: 'START' } | { type: 'CANCEL' },
   },
   actors: {
     command: fromPromise<void, { step: ActionStep }>(async () => {}),
@@ -53,10 +55,11 @@ export const actionMachine = setup({
   context: ({ input }) => ({ ...input, index: 0, attempt: 0, lastError: null }),
   initial: 'pending',
   states: {
-    pending: { on: { START: 'active' } },
+    pending: { on: { START: 'active', CANCEL: 'cancelled' } },
     active: {
       initial: 'running',
       after: { timeout: 'timed_out' },
+      on: { CANCEL: 'cancelled' },
       states: {
         running: {
           entry: assign({ attempt: ({ context }) => context.attempt + 1 }),
@@ -90,5 +93,6 @@ export const actionMachine = setup({
     done: { type: 'final' },
     failed: { type: 'final' },
     timed_out: { type: 'final' },
+    cancelled: { type: 'final' },
   },
 });

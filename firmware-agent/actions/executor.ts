@@ -47,7 +47,7 @@ export interface ExecutorHooks {
   onBreaker?: (dev: string, s: BreakerState) => void;
 }
 
-const FINAL: readonly ActionState[] = ['done', 'failed', 'timed_out'];
+const FINAL: readonly ActionState[] = ['done', 'failed', 'timed_out', 'cancelled'];
 const NOT_RETRYABLE = new Set(['op', 'range', 'schema', 'device']);
 /** The link, not the device, failed: retry, and do not count it against the device's breaker. */
 const LINK_GONE = new Set(['E_LINK_DOWN', 'E_LINK_CLOSED']);
@@ -166,6 +166,21 @@ export class ActionExecutor {
     this.hooks.onUpdate?.({ ...record });
     actor.send({ type: 'START' });
     return { accepted: true };
+  }
+
+  /**
+   * Cancels a running action (a ground command): it ends in the final state `cancelled`, is
+   * remembered like any finished action (so its id is never run again), and any command
+   * already on the wire is abandoned. Steps already verified are not undone.
+   */
+  cancel(id: string): { ok: true } | { ok: false; reason: 'unknown' | 'finished'; detail: string } {
+    const r = this.running.get(id);
+    if (!r) {
+      const st = this.finished.get(id);
+      return st ? { ok: false, reason: 'finished', detail: `action ${id} already ${st}` } : { ok: false, reason: 'unknown', detail: `no action ${id} is running` };
+    }
+    r.actor.send({ type: 'CANCEL' });
+    return { ok: true };
   }
 
   /** Stops every running action (shutdown); they stay unfinished in the journal. */

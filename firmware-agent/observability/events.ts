@@ -40,11 +40,18 @@ export const EVENT_CODES = {
   ACTION_DONE: 'an action finished and every step was verified by read-back (id, elapsed_ms)',
   ACTION_FAILED: 'an action failed (id, step, error code, attempts)',
   ACTION_TIMED_OUT: 'an action step was not verified within verify_timeout_ms (id, step)',
+  ACTION_CANCELLED: 'a ground command cancelled a running action; its id is never run again (id, action, step)',
   ACTION_STALLED: 'the procedure watcher saw no progress for stall_factor × the expected step time (id, step)',
   BREAKER_STATE: 'a device circuit breaker changed state (dev, from, to, failures)',
 
   // modes
   MODE_CHANGE: 'the agent changed mode (from, to, reason)',
+
+  // ground commands (firmware-agent/ground/)
+  GROUND_CMD_ACCEPTED: 'a signed ground command was verified and carried out (op, counter, detail)',
+  GROUND_CMD_REFUSED: 'a ground command was refused (reason: unsigned, bad_signature, replayed, malformed, wrong_target, no_key; counter and op when known)',
+  GROUND_CMD_FAILED: 'a verified ground command could not be carried out (op, counter, reason: no_such_action, not_leader, no_swarm, …)',
+  GROUND_KEY_ERROR: 'the configured ground public key could not be loaded (path, why); every ground command is refused no_key',
 
   // journal
   JOURNAL_OPENED: 'the journal was opened and replayed (records, bytes)',

@@ -40,7 +40,9 @@ export const MODE_NAMES = ['boot', 'nominal', 'degraded', 'safe', 'recovery'] as
 /** Decision types (kept equal to `Decision['type']` in decide/types.ts). */
 export const DECISION_TYPES = ['noop', 'safety', 'corrective', 'mission'] as const;
 /** How an action's life ended. `rejected`: refused before it ran (breaker open, arbitration). */
-export const ACTION_OUTCOMES = ['done', 'failed', 'timed_out', 'rejected'] as const;
+export const ACTION_OUTCOMES = ['done', 'failed', 'timed_out', 'cancelled', 'rejected'] as const;
+/** What became of a ground command (kept equal to `GROUND_RESULTS` in ground/handler.ts by a test). */
+export const GROUND_COMMAND_RESULTS = ['accepted', 'failed', 'unsigned', 'bad_signature', 'replayed', 'malformed', 'wrong_target', 'no_key'] as const;
 export const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
 export const HEALTH_RESULTS = ['warn', 'fatal'] as const;
 /** Raft roles (kept equal to `ROLES` in swarm/messages.ts by a test). */
@@ -97,6 +99,12 @@ export const METRIC_FAMILIES = {
   breaker_transitions: {
     type: 'counter', unit: 'count', label: 'to', values: BREAKER_STATES,
     help: 'Circuit-breaker state changes (any device), by the state entered.',
+  },
+
+  // --- ground commands ----------------------------------------------------------------
+  ground_commands: {
+    type: 'counter', unit: 'count', label: 'result', values: GROUND_COMMAND_RESULTS,
+    help: 'Ground commands received, by result: accepted, failed (verified but not doable), or why refused.',
   },
 
   // --- the link and the hardware client -------------------------------------------------
