@@ -11,9 +11,10 @@ import { agentCommand } from './commands/agent.js';
 import { emulateCommand } from './commands/emulate.js';
 import { runCommand } from './commands/run.js';
 import { decodeCommand } from './commands/decode.js';
+import { groundCommand } from './commands/ground.js';
 
 /** Every subcommand, in the order `fsw --help` lists them. */
-export const COMMANDS: readonly CommandModule[] = [runCommand, emulateCommand, agentCommand, decodeCommand];
+export const COMMANDS: readonly CommandModule[] = [runCommand, emulateCommand, agentCommand, decodeCommand, groundCommand];
 
 export function buildProgram(io: CliIO = processIO): Command {
   const program = new Command('fsw')
