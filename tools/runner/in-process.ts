@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { flushMicrotasks, VirtualClock, type Link } from '../../hal/index.js';
 import { Constellation } from '../../emulator/constellation.js';
 import { satIds, type Scenario } from '../../emulator/scenario/schema.js';
-import { Agent, type AgentEvents } from '../../firmware-agent/agent.js';
+import { Agent, AGENT_SW, type AgentEvents } from '../../firmware-agent/agent.js';
 import { parseAgentConfig } from '../../firmware-agent/config/load.js';
 import type { AgentConfig } from '../../firmware-agent/config/schema.js';
 import { createLogger, type AgentLogger } from '../../firmware-agent/observability/index.js';
+import { FlightRecorder } from '../../firmware-agent/recorder/index.js';
 
 export interface InProcessOptions {
   scenario: Scenario;
@@ -17,6 +18,11 @@ export interface InProcessOptions {
   agentConfig?: Record<string, unknown>;
   /** Log destination per agent; default silent. */
   logFor?: (sat: string) => AgentLogger;
+  /**
+   * Flight-recorder directory: each satellite's agent records into `<dir>/<sat>.rec`, every
+   * boot (a reset, a power cycle) appended as a new session. `fsw replay` replays them.
+   */
+  record?: string;
   /** Sees every agent event (the report and the live view use this). */
   onAgentEvent?: <K extends keyof AgentEvents>(sat: string, event: K, ...args: AgentEvents[K]) => void;
 }
@@ -38,9 +44,13 @@ export class InProcessRun {
   readonly restarts: RunnerEvents['restarts'] = [];
   readonly config: Readonly<AgentConfig>;
   private readonly links = new Map<string, Link>();
+  private readonly recorders = new Map<string, FlightRecorder>();
+  /** The stepping of the runTo in progress (a recording notes it: replay steps the same way). */
+  private plan: { end: number; step: number } | undefined;
 
   constructor(private readonly opts: InProcessOptions) {
     mkdirSync(opts.workDir, { recursive: true });
+    if (opts.record) mkdirSync(opts.record, { recursive: true });
     // The constellation key of a simulated run is derived from the seed (a mission's key is
     // random and lives in a file on each board, never in the repository).
     const keyFile = join(opts.workDir, 'constellation.key');
@@ -81,14 +91,22 @@ export class InProcessRun {
   /** Advance virtual time to `tS` seconds, in steps, letting promises settle between them. */
   async runTo(tS: number, stepMs = 100): Promise<void> {
     const end = tS * 1000;
+    this.plan = { end, step: stepMs };
+    for (const r of this.recorders.values()) r.steps(end, stepMs);
     while (this.clock.now() < end) {
       this.clock.runUntil(Math.min(end, this.clock.now() + stepMs));
       await flushMicrotasks();
     }
+    this.plan = undefined;
+  }
+
+  /** Where a satellite's flight recording goes (with the `record` option). */
+  recordingPath(sat: string): string | undefined {
+    return this.opts.record ? join(this.opts.record, `${sat}.rec`) : undefined;
   }
 
   async stop(): Promise<void> {
-    for (const a of this.agents.values()) await a.stop('run finished');
+    for (const [sat, a] of this.agents) await this.stopAgent(sat, a, 'run finished');
     this.agents.clear();
     await this.constellation.stop();
   }
@@ -100,9 +118,19 @@ export class InProcessRun {
   }
 
   async boot(sat: string): Promise<Agent> {
-    const link = this.links.get(sat)!;
+    let link = this.links.get(sat)!;
     const log = this.opts.logFor?.(sat) ?? createLogger({ id: sat, level: 'silent', clock: this.clock });
+    const file = this.recordingPath(sat);
+    let recorder: FlightRecorder | undefined;
+    if (file) {
+      const info = { id: sat, sat, sw: AGENT_SW, config: this.config, link, journalPath: this.journalPath(sat) };
+      recorder = FlightRecorder.start({ file, clock: this.clock, clockKind: 'virtual', drive: 'steps' }, info);
+      if (this.plan) recorder.steps(this.plan.end, this.plan.step);
+      this.recorders.set(sat, recorder);
+      link = recorder.link;
+    }
     const agent = new Agent({ id: sat, link, clock: this.clock, config: this.config, journalPath: this.journalPath(sat), log });
+    recorder?.attach(agent);
     const fwd = this.opts.onAgentEvent;
     if (fwd) {
       for (const ev of ['decision', 'mode', 'action', 'stall', 'cycle', 'reset'] as const) {
@@ -118,7 +146,15 @@ export class InProcessRun {
     const a = this.agents.get(sat);
     if (!a) return;
     this.agents.delete(sat);
-    await a.stop('powered off');
+    await this.stopAgent(sat, a, 'powered off');
+  }
+
+  private async stopAgent(sat: string, a: Agent, reason: string): Promise<void> {
+    const rec = this.recorders.get(sat);
+    this.recorders.delete(sat);
+    rec?.end(reason);
+    await a.stop(reason);
+    rec?.close();
   }
 
   async restart(sat: string, reason: string): Promise<void> {
