@@ -11,10 +11,11 @@ import { agentCommand } from './commands/agent.js';
 import { emulateCommand } from './commands/emulate.js';
 import { runCommand } from './commands/run.js';
 import { decodeCommand } from './commands/decode.js';
+import { replayCommand } from './commands/replay.js';
 import { groundCommand } from './commands/ground.js';
 
 /** Every subcommand, in the order `fsw --help` lists them. */
-export const COMMANDS: readonly CommandModule[] = [runCommand, emulateCommand, agentCommand, decodeCommand, groundCommand];
+export const COMMANDS: readonly CommandModule[] = [runCommand, emulateCommand, agentCommand, decodeCommand, replayCommand, groundCommand];
 
 export function buildProgram(io: CliIO = processIO): Command {
   const program = new Command('fsw')
