@@ -13,9 +13,11 @@ import { runCommand } from './commands/run.js';
 import { decodeCommand } from './commands/decode.js';
 import { replayCommand } from './commands/replay.js';
 import { groundCommand } from './commands/ground.js';
+import { configCommand } from './commands/config.js';
+import { benchCommand } from './commands/bench.js';
 
 /** Every subcommand, in the order `fsw --help` lists them. */
-export const COMMANDS: readonly CommandModule[] = [runCommand, emulateCommand, agentCommand, decodeCommand, replayCommand, groundCommand];
+export const COMMANDS: readonly CommandModule[] = [runCommand, emulateCommand, agentCommand, decodeCommand, replayCommand, configCommand, benchCommand, groundCommand];
 
 export function buildProgram(io: CliIO = processIO): Command {
   const program = new Command('fsw')
@@ -46,7 +48,10 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<Exi
   const program = buildProgram(io);
   let current = 'fsw';
   program.hook('preAction', (_root, action) => {
-    current = `fsw ${action.name()}`;
+    // The whole path for nested commands: `fsw config print`.
+    const names: string[] = [];
+    for (let c: Command | null = action; c && c !== program; c = c.parent) names.unshift(c.name());
+    current = `fsw ${names.join(' ')}`;
   });
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -16,6 +16,7 @@ import {
   leafPaths,
   mergeLayers,
   originOf,
+  originText,
   readConfigFile,
   validateSection,
   valueAt,
@@ -24,6 +25,7 @@ import {
   type FlagValue,
   type ValueOrigin,
 } from '../../firmware-agent/config-layers.js';
+import { resolveScenario, ScenarioError } from '../../emulator/scenario/load.js';
 import { UsageError } from '../commands/common.js';
 import { parseToolSection, TOOL_SECTIONS, type ToolSection } from './sections.js';
 
@@ -131,4 +133,34 @@ export function resolveConfig(opts: ResolveOptions = {}): ResolvedConfig {
     return isPlainObject(a) ? mergeLayers([acc, a]) : acc;
   }, {});
   return { config, sources, warnings, explicitAgent, layers };
+}
+
+/**
+ * The unset fields whose default is the scenario's (emulator.seed, emulator.sats,
+ * run.duration_s) filled from it, with the source `default (scenario NAME)`: what a run of
+ * this configuration would use. Throws FswConfigError when the scenario does not load.
+ */
+export function withScenarioDefaults(r: ResolvedConfig): ResolvedConfig {
+  const name = r.config.emulator.scenario;
+  let scenario;
+  try {
+    scenario = resolveScenario(name);
+  } catch (err) {
+    if (!(err instanceof ScenarioError)) throw err;
+    const origin = r.sources.get('emulator.scenario') ?? DEFAULT_ORIGIN;
+    throw new FswConfigError([`${originText([origin])} → emulator.scenario: ${err.message}`]);
+  }
+  const from: ValueOrigin = { source: 'default', name: `scenario ${scenario.name}` };
+  const sources = new Map(r.sources);
+  const fill = <T>(path: string, value: T | null, scenarioValue: T): T => {
+    if (value !== null) return value;
+    sources.set(path, from);
+    return scenarioValue;
+  };
+  const config: FswConfig = {
+    ...r.config,
+    emulator: { ...r.config.emulator, seed: fill('emulator.seed', r.config.emulator.seed, scenario.seed), sats: fill('emulator.sats', r.config.emulator.sats, scenario.constellation.count) },
+    run: { ...r.config.run, duration_s: fill('run.duration_s', r.config.run.duration_s, scenario.duration_s) },
+  };
+  return { ...r, config, sources };
 }
