@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { macKeyLabel, TAG_BYTES } from '../../../../firmware-agent/swarm/isl-codec.js';
+import { ISL_VERSION, macKeyLabel, TAG_BYTES } from '../../../../firmware-agent/swarm/isl-codec.js';
 import { HEALTH_MODES } from '../../../../firmware-agent/swarm/health-codec.js';
 import { ROLES, type LogEntry, type SwarmKind, type SwarmMessage, type SwarmMessageOf } from '../../../../firmware-agent/swarm/messages.js';
 import type { PlainValue } from '../../../../hal/protocol/schema.js';
@@ -63,8 +63,8 @@ export const health: fc.Arbitrary<SwarmMessageOf<'health'>> = fc.record({
 
 export const messageOf: { [K in SwarmKind]: fc.Arbitrary<SwarmMessageOf<K>> } = {
   health,
-  vote_req: fc.record({ t: fc.constant('vote_req' as const), term: uint53, lastLogIndex: uint53, lastLogTerm: uint53 }),
-  vote: fc.record({ t: fc.constant('vote' as const), term: uint53, granted: fc.boolean() }),
+  vote_req: fc.record({ t: fc.constant('vote_req' as const), term: uint53, lastLogIndex: uint53, lastLogTerm: uint53, pre: fc.boolean() }, { requiredKeys: ['t', 'term', 'lastLogIndex', 'lastLogTerm'] }),
+  vote: fc.record({ t: fc.constant('vote' as const), term: uint53, granted: fc.boolean(), pre: fc.boolean() }, { requiredKeys: ['t', 'term', 'granted'] }),
   append: fc.record({
     t: fc.constant('append' as const),
     term: uint53,
@@ -74,7 +74,10 @@ export const messageOf: { [K in SwarmKind]: fc.Arbitrary<SwarmMessageOf<K>> } = 
     commit: uint53,
   }),
   append_ack: fc.record({ t: fc.constant('append_ack' as const), term: uint53, success: fc.boolean(), match: uint53 }),
-  propose: fc.record({ t: fc.constant('propose' as const), term: uint53, pid: text, action: text, params, deadlineMs: uint53 }),
+  propose: fc.record(
+    { t: fc.constant('propose' as const), term: uint53, pid: text, action: text, params, deadlineMs: uint53, targets: fc.array(fc.constantFrom(...MEMBERS), { maxLength: 5 }) },
+    { requiredKeys: ['t', 'term', 'pid', 'action', 'params', 'deadlineMs'] },
+  ),
   ballot: fc.record({ t: fc.constant('ballot' as const), term: uint53, pid: text, approve: fc.boolean(), reason: text }),
   report: fc.record({ t: fc.constant('report' as const), cid: text, outcome: fc.constantFrom('completed' as const, 'partial' as const, 'failed' as const), reason: text }),
   digest: fc.record({ t: fc.constant('digest' as const), window: uint53, digest: uint32 }),
@@ -110,7 +113,7 @@ export function seal(beforeTag: Uint8Array, key: Uint8Array = KEY, members: read
 /** The 11-byte QoS-0 header. */
 export function header(o: { version?: number; kind: number; from: number; to?: number; counter: number; flags?: number }): Buffer {
   const h = Buffer.alloc(11);
-  h[0] = o.version ?? 1;
+  h[0] = o.version ?? ISL_VERSION;
   h[1] = o.kind;
   h[2] = o.from;
   h[3] = o.to ?? 0xff;

@@ -98,6 +98,17 @@ describe('ISL codec: round trip', () => {
     expect(a.encode({ ...hb, term: Number.MAX_SAFE_INTEGER }, { counter: 3, qos: 1, mid: 0xffffffff }).length).toBe(48);
   });
 
+  it('Raft messages are positional on the air: a heartbeat, a vote request and a vote take at most 36 bytes (61–72 as CBOR maps)', () => {
+    const a = node('SAT-1');
+    const size = (m: SwarmMessage): number => a.encode(m, { counter: 2 ** 40, qos: 0 }).length;
+    // Header 11 + tag 16 leave the body: a CBOR array of small integers and booleans.
+    expect(size({ t: 'append', term: 20, prevIndex: 200, prevTerm: 20, entries: [], commit: 200 })).toBeLessThanOrEqual(36);
+    expect(size({ t: 'vote_req', term: 20, lastLogIndex: 200, lastLogTerm: 20, pre: true })).toBeLessThanOrEqual(34);
+    expect(size({ t: 'vote', term: 20, granted: true, pre: true })).toBeLessThanOrEqual(31);
+    // An absent optional field is not on the air; a present one is.
+    expect(size({ t: 'vote', term: 20, granted: true })).toBe(size({ t: 'vote', term: 20, granted: true, pre: true }) - 1);
+  });
+
   it('decoded byte strings are copies, not views of the frame', () => {
     const a = node('SAT-1');
     const b = node('SAT-2');
@@ -112,8 +123,8 @@ describe('ISL codec: round trip', () => {
 describe('ISL codec: the test vectors of ISL-FORMAT.md §10', () => {
   const hex = (s: string): string => s.replace(/\s+/g, '');
   const sat3 = (): IslCodec => createIslCodec({ key: KEY, members: MEMBERS, self: 'SAT-3' });
-  const vh = hex(`01 01 02 ff 01 04 00 00 00 00 00  0e 02 7d bc ec 04 03 02 01 ac 02  41 6f 59 99 8d e7 89 59 17 02 c0 6b 26 35 5b 26`);
-  const vv = hex(`01 03 02 00 02 04 00 00 00 00 01 2a 00 00 00  a2 64 74 65 72 6d 07 67 67 72 61 6e 74 65 64 f5  e5 3c 18 e6 2e df 10 6f 40 32 be 22 e3 e1 51 97`);
+  const vh = hex(`02 01 02 ff 01 04 00 00 00 00 00  0e 02 7d bc ec 04 03 02 01 ac 02  a0 4e 20 ce 5d aa ec e7 28 d4 3e 36 af b1 c0 fa`);
+  const vv = hex(`02 03 02 00 02 04 00 00 00 00 01 2a 00 00 00  82 07 f5  30 6e 58 8e 81 9d 91 62 25 e2 36 b8 e2 f6 35 49`);
 
   it('encodes to the documented bytes', () => {
     const a = sat3();
@@ -265,14 +276,16 @@ describe('ISL codec: refusals are counted, never thrown', () => {
 
   it('decode never throws on authenticated garbage (any header, any body behind a valid tag)', () => {
     const tally: Record<string, number> = {};
+    const bodyWriter = node('SAT-1');
     // Bodies: valid ones of a random kind (so some frames get through), then maybe mutated.
     const validBody = anyMessage.map((m): [number, Uint8Array] => {
       if (m.t === 'health') {
         const h = encodeHealthBody(m, (id) => MEMBERS.indexOf(id as (typeof MEMBERS)[number]));
         return [KIND_CODES.health, h.ok ? h.body : new Uint8Array(0)];
       }
-      const { t, ...rest } = m;
-      return [KIND_CODES[t], encodePlain(rest)];
+      // The body exactly as the codec writes it (positional, ISL-FORMAT.md §6).
+      const f = bodyWriter.encode(m, { counter: 1, qos: 0 });
+      return [KIND_CODES[m.t], f.subarray(HEADER_BYTES, f.length - TAG_BYTES)];
     });
     const mutation = fc.oneof(
       fc.constant((b: Uint8Array) => b),
@@ -334,7 +347,7 @@ describe('ISL codec: refusals are counted, never thrown', () => {
     const b = node('SAT-2');
     expectDrop(b.decode(seal(Buffer.concat([header({ kind: 3, from: 5, counter: 1 }), Buffer.from(encodePlain({ term: 1, granted: true }))]))), 'unknown_sender');
     expectDrop(b.decode(seal(Buffer.concat([header({ kind: 3, from: 200, counter: 1 }), Buffer.from([0xa0])]))), 'unknown_sender');
-    expectDrop(b.decode(seal(Buffer.concat([header({ version: 2, kind: 3, from: 0, counter: 1 }), Buffer.from([0xa0])]))), 'version');
+    expectDrop(b.decode(seal(Buffer.concat([header({ version: 1, kind: 3, from: 0, counter: 1 }), Buffer.from(encodePlain({ term: 1, granted: true }))]))), 'version');
     // Addressed to SAT-3: a unicast vote for one candidate cannot be replayed to another.
     const toThree = node('SAT-1').encode(vote, { counter: 1, qos: 0, to: 'SAT-3' });
     expectDrop(b.decode(toThree), 'misdirected');
@@ -344,7 +357,7 @@ describe('ISL codec: refusals are counted, never thrown', () => {
     expect(b.drops).toMatchObject({ unknown_sender: 2, version: 1, misdirected: 2 });
   });
 
-  it('authenticated but malformed: reserved flags, unknown kind, body not plain CBOR, body with `t`, schema break, bad health', () => {
+  it('authenticated but malformed: reserved flags, unknown kind, body not plain CBOR, a map (version 1 style), wrong length, schema break, bad log entry, bad health', () => {
     const bodies: [Partial<Parameters<typeof header>[0]>, Uint8Array][] = [
       [{ flags: 4 }, encodePlain({ term: 1, granted: true })],
       [{ flags: 3 }, encodePlain({ term: 1, granted: true })],
@@ -352,9 +365,14 @@ describe('ISL codec: refusals are counted, never thrown', () => {
       [{ kind: 11 }, encodePlain({ term: 1, granted: true })],
       [{}, Uint8Array.from([0xc1, 0x00])],
       [{}, Uint8Array.from([0xa1, 0x61])],
-      [{}, encodePlain({ term: 1, granted: true, t: 'vote' })],
-      [{}, encodePlain({ term: -1, granted: true })],
+      [{}, encodePlain({ term: 1, granted: true })],
+      [{}, encodePlain([-1, true])],
       [{}, encodePlain([1, 2])],
+      [{}, encodePlain([1])],
+      [{}, encodePlain([1, true, true, 4])],
+      [{}, encodePlain([1, true, 'yes'])],
+      [{ kind: KIND_CODES.append }, encodePlain([1, 0, 0, [[1, 1, 'c', 'a', {}, 0, 0]], 0])],
+      [{ kind: KIND_CODES.append }, encodePlain([1, 0, 0, [{ index: 1 }], 0])],
       [{ kind: KIND_CODES.health }, encodePlain({ term: 1 })],
     ];
     const b = node('SAT-2');
