@@ -311,3 +311,50 @@ export function validateSection<T>(
     return { ok: false, issues: issues.map((i) => describeIssue(i, layers, [section], opts)) };
   }
 }
+
+/** The board's configuration: the agent section alone, from the same sources. */
+export interface AgentSectionOptions {
+  /** `--config`: a plain agent file or a unified one (only its `agent` section is read). */
+  file?: string;
+  env: NodeJS.ProcessEnv;
+  /** Typed flags, paths from the top (`['agent', 'observability', 'log_level']`). */
+  flags?: readonly FlagValue[];
+}
+
+/**
+ * The agent's configuration: defaults < file < FSW_AGENT__* variables < flags, validated by
+ * `parse` (parseAgentConfig). Issues from a plain file read as they always have (`cycle_hz:
+ * …` under a heading naming the file); those from a variable or a flag name it
+ * (`FSW_AGENT__CYCLE_HZ (env) → cycle_hz: …`). Throws `makeError(source, issues)`.
+ */
+export function resolveAgentSection<T>(
+  opts: AgentSectionOptions,
+  parse: (value: ConfigTree, source: string) => T,
+  makeError: (source: string, issues: string[]) => Error,
+  source: string,
+): { config: T; warnings: string[] } {
+  const layers: ConfigLayer[] = [];
+  let fieldPrefix = '';
+  if (opts.file !== undefined) {
+    let value: unknown;
+    try {
+      value = readConfigFile(opts.file);
+    } catch (err) {
+      if (err instanceof ConfigFileError) throw makeError(source, [err.message]);
+      throw err;
+    }
+    const { layer, unified } = fileLayer(opts.file, value);
+    if (unified) {
+      fieldPrefix = 'agent.';
+      const unknown = Object.keys(layer.value).filter((k) => !(CONFIG_SECTIONS as readonly string[]).includes(k));
+      if (unknown.length) throw makeError(source, unknown.map((k) => `${k}: unknown section; the sections are ${CONFIG_SECTIONS.join(', ')}`));
+    }
+    layers.push(layer);
+  }
+  const env = envLayer(opts.env, ['agent']);
+  layers.push(env.layer);
+  if (opts.flags?.length) layers.push(flagLayer(opts.flags));
+  const r = validateSection(layers, 'agent', (v) => parse(v, source), { fieldPrefix, bareFileIssues: true });
+  if (!r.ok) throw makeError(source, r.issues);
+  return { config: r.value, warnings: env.ignored.length ? [ignoredEnvWarning(env.ignored)] : [] };
+}

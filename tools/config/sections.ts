@@ -41,7 +41,8 @@ function ports(value: unknown): unknown {
 function scenario(value: unknown): unknown {
   const names = builtinScenarioNames();
   if (typeof value === 'string' && (names.includes(value) || existsSync(value))) return value;
-  throw new Error(`must be a shipped scenario (${names.join(', ')}) or the path of a YAML/JSON scenario file${typeof value === 'string' ? `; "${value}" is neither` : ''}`);
+  const what = `a shipped scenario (${names.join(', ')}) or the path of a YAML/JSON scenario file`;
+  throw new Error(typeof value === 'string' ? `no scenario "${value}": expected ${what}` : `must be ${what}`);
 }
 
 const seed = scalar(intArg(0, 0xffffffff), 'an integer from 0 to 4294967295');
