@@ -42,6 +42,8 @@ export const DEFAULT_BAUD = 115200;
 export const DEFAULT_JOURNAL = './agent.journal';
 /** The log id until the hardware's hello names the satellite (when --id is not given). */
 export const DEFAULT_ID = 'agent';
+/** The flight recorder's default file-size cap (firmware-agent/recorder/recorder.ts). */
+export const DEFAULT_RECORD_MAX_BYTES = 256 * 1024 * 1024;
 /** How long a stop may take before the process exits anyway, ms. */
 const STOP_LIMIT_MS = 5000;
 
@@ -76,6 +78,11 @@ Options:
                       (overrides observability.log_level; default info)
   --metrics-port N    serve Prometheus text at http://127.0.0.1:N/metrics, 0 = off
                       (overrides observability.metrics_port; default 0)
+  --record FILE       flight recorder: append every frame received and sent, with its time,
+                      and every decision and mode change to FILE (one session per start),
+                      for 'fsw replay FILE'; about 2 MB per hour nominal (see
+                      firmware-agent/recorder/README.md)
+  --record-max-bytes N  stop recording once FILE would pass N bytes (default ${DEFAULT_RECORD_MAX_BYTES})
   -h, --help          show this help and exit
   -V, --version       print the agent's software version and exit
 
@@ -111,6 +118,9 @@ export interface MainOptions {
   journal: string;
   logLevel: LogLevel | undefined;
   metricsPort: number | undefined;
+  /** Flight-recording file (--record), and its size cap. */
+  record: string | undefined;
+  recordMaxBytes: number;
 }
 
 class UsageError extends Error {}
@@ -123,6 +133,8 @@ const ARG_OPTIONS = {
   journal: { type: 'string' },
   'log-level': { type: 'string' },
   'metrics-port': { type: 'string' },
+  record: { type: 'string' },
+  'record-max-bytes': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -162,6 +174,7 @@ export function parseMainArgs(argv: readonly string[]): { help: true } | { versi
   }
   const baud = values.baud as string | undefined;
   const metrics = values['metrics-port'] as string | undefined;
+  const recordMax = values['record-max-bytes'] as string | undefined;
   return {
     port,
     baud: baud === undefined ? DEFAULT_BAUD : intValue('baud', baud, 50, 4_000_000),
@@ -170,6 +183,8 @@ export function parseMainArgs(argv: readonly string[]): { help: true } | { versi
     journal: nonEmpty('journal', values.journal as string | undefined) ?? DEFAULT_JOURNAL,
     logLevel: level as LogLevel | undefined,
     metricsPort: metrics === undefined ? undefined : intValue('metrics-port', metrics, 0, 65535),
+    record: nonEmpty('record', values.record as string | undefined),
+    recordMaxBytes: recordMax === undefined ? DEFAULT_RECORD_MAX_BYTES : intValue('record-max-bytes', recordMax, 65536, Number.MAX_SAFE_INTEGER),
   };
 }
 
@@ -287,7 +302,7 @@ async function run(o: MainOptions, io: MainIO, prog: string): Promise<number> {
     }
     log.level = config.observability.log_level;
     const journalPath = resolve(o.journal);
-    log.event('CONFIG_LOADED', { source, port: o.port, baud: o.baud, journal: journalPath, cycle_hz: config.cycle_hz, metrics_port: config.observability.metrics_port });
+    log.event('CONFIG_LOADED', { source, port: o.port, baud: o.baud, journal: journalPath, cycle_hz: config.cycle_hz, metrics_port: config.observability.metrics_port, ...(o.record ? { record: resolve(o.record) } : {}) });
 
     // The port, before anything touches the journal: a board whose adapter is not there yet
     // exits 3 (the supervisor retries) without counting a boot.
@@ -316,7 +331,10 @@ async function run(o: MainOptions, io: MainIO, prog: string): Promise<number> {
       else log.warn('HAL_ERROR', { err: e.code, detail: e.message });
     });
 
-    const agent = new Agent({ link, clock, config, journalPath, id: o.id ?? DEFAULT_ID, log });
+    // The flight recorder wraps the link before the agent sees it, and copies the journal before the agent opens it.
+    const recorder = o.record ? await startRecorder(o, io, prog, { clock, link, config, journalPath }) : undefined;
+    const agent = new Agent({ link: recorder?.link ?? link, clock, config, journalPath, id: o.id ?? DEFAULT_ID, log });
+    recorder?.attach(agent);
     agent.client.on('hello', (h) => {
       if (o.id === undefined) log.rename(h.sat);
       else if (h.sat !== o.id) log.warn('HAL_ERROR', { detail: `the hardware says it is ${h.sat}, but --id is ${o.id}: is this the right port?` });
@@ -343,20 +361,37 @@ async function run(o: MainOptions, io: MainIO, prog: string): Promise<number> {
       if (isJournalError(err)) log.error('JOURNAL_ERROR', { err: e.code, detail: e.message });
       else log.error('AGENT_STOP', { reason: 'start failed', detail: e.message });
       io.err(`${prog}: cannot start: ${e.code ? `${e.code}: ` : ''}${e.message}\n`);
+      recorder?.end('start failed');
       await stopWithin(agent.stop(`start failed: ${e.code ?? e.message}`));
+      recorder?.close();
       await link.close();
       await metricsServer?.close();
       return AGENT_EXIT.FAILURE;
     }
 
     const { code, reason } = await finished;
+    recorder?.end(reason);
     await stopWithin(agent.stop(reason));
+    recorder?.close();
     await metricsServer?.close();
     log.flush();
     return code;
   } finally {
     offSignal();
   }
+}
+
+/** Starts the flight recorder; a file it cannot write is said on stderr, and the agent flies on without it. */
+async function startRecorder(o: MainOptions, io: MainIO, prog: string, s: { clock: import('../hal/index.js').Clock; link: import('../hal/index.js').Link; config: Readonly<AgentConfig>; journalPath: string }) {
+  const [{ FlightRecorder }, { AGENT_SW }] = await Promise.all([import('./recorder/index.js'), import('./agent.js')]);
+  const file = resolve(o.record!);
+  return FlightRecorder.start(
+    {
+      file, clock: s.clock, clockKind: 'real', drive: 'event', maxBytes: o.recordMaxBytes,
+      onStop: (why) => io.err(why.code === 'full' ? `${prog}: flight recorder: ${file} reached ${why.bytes} bytes (--record-max-bytes); recording stopped\n` : `${prog}: flight recorder stopped: ${why.code}: ${why.message} (the agent flies on)\n`),
+    },
+    { id: o.id ?? DEFAULT_ID, sat: o.id ?? null, sw: AGENT_SW, config: s.config, link: s.link, journalPath: s.journalPath },
+  );
 }
 
 async function stopWithin(p: Promise<void>): Promise<void> {

@@ -5,7 +5,7 @@
  * `main`).
  */
 import { CommanderError, Option, type Command } from 'commander';
-import { AGENT_EXIT, DEFAULT_BAUD, DEFAULT_JOURNAL, EXIT_STATUS_HELP, LOG_LEVELS, main } from '../../firmware-agent/main.js';
+import { AGENT_EXIT, DEFAULT_BAUD, DEFAULT_JOURNAL, DEFAULT_RECORD_MAX_BYTES, EXIT_STATUS_HELP, LOG_LEVELS, main } from '../../firmware-agent/main.js';
 import { intArg, StatusError, type CliIO, type CommandModule } from './common.js';
 
 export interface AgentCommandOptions {
@@ -16,6 +16,8 @@ export interface AgentCommandOptions {
   journal: string;
   logLevel?: string;
   metricsPort?: number;
+  record?: string;
+  recordMaxBytes?: number;
 }
 
 /** A status of the agent that `fsw`'s own 0/1/2 cannot say (3, 75, or a runtime failure). */
@@ -40,6 +42,8 @@ export function agentArgv(o: AgentCommandOptions): string[] {
   if (o.config !== undefined) argv.push('--config', o.config);
   if (o.logLevel !== undefined) argv.push('--log-level', o.logLevel);
   if (o.metricsPort !== undefined) argv.push('--metrics-port', String(o.metricsPort));
+  if (o.record !== undefined) argv.push('--record', o.record);
+  if (o.recordMaxBytes !== undefined) argv.push('--record-max-bytes', String(o.recordMaxBytes));
   return argv;
 }
 
@@ -65,6 +69,8 @@ export const agentCommand: CommandModule = {
       .addOption(
         new Option('--metrics-port <n>', 'serve Prometheus text at http://127.0.0.1:<n>/metrics, 0 = off (overrides observability.metrics_port; default 0)').argParser(intArg(0, 65535)),
       )
+      .addOption(new Option('--record <file>', 'flight recorder: append every frame received and sent (with its time), every decision and mode change to <file>, one session per start; replay it with fsw replay <file>'))
+      .addOption(new Option('--record-max-bytes <n>', `stop recording once the file would pass <n> bytes (default ${DEFAULT_RECORD_MAX_BYTES})`).argParser(intArg(65536)))
       .addHelpText(
         'after',
         `
@@ -72,6 +78,7 @@ Example, on a laptop:
   fsw emulate nominal --sats 1 --pty-dir /tmp/sats      # in one terminal: serves /tmp/sats/SAT-1
   fsw agent --port /tmp/sats/SAT-1 --journal /tmp/SAT-1.journal | jq -c 'select(.code != "LINK_STATE")'
   fsw agent --port /dev/ttyUSB0 --config agent.yaml --metrics-port 9464
+  fsw agent --port /tmp/sats/SAT-1 --record /tmp/SAT-1.rec      # then: fsw replay /tmp/SAT-1.rec
 
 ${EXIT_STATUS_HELP}`,
       )
