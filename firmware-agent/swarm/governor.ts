@@ -26,8 +26,10 @@
  *   its floor plus everything unclaimed, and a lightly loaded critical class always goes first.
  * - **Head-of-line bound.** Since a packet on the air cannot be pre-empted, the airtime of one
  *   lower-class packet is what bulk load adds to a critical message's latency. `maxPacketBytes`
- *   caps each class's packet (default bulk 96 bytes ≈ 87 ms on the air at 9600 bit/s); the bus
- *   refuses larger sends (the application splits bulk data).
+ *   caps each class's packet (default bulk 56 bytes ≈ 53 ms on the air at 9600 bit/s, about
+ *   1.5 critical frames: a heartbeat is 33 bytes, a vote 30); the bus refuses larger sends (the
+ *   application splits bulk data). The price is bulk efficiency: 26 bytes of data per 64 on the
+ *   air (96-byte packets carried 66 per 104, but held a critical frame up to 87 ms).
  * - **Bounded queues.** Depth per class (default critical 128, report 64, health 8, bulk 32
  *   packets). When full: `critical` and `report` refuse the newcomer (`enqueue` returns false —
  *   the bus reports or retries it, nothing queued is ever thrown away); `health` and `bulk` drop
@@ -98,7 +100,7 @@ export const DEFAULT_GOVERNOR_CONFIG: Readonly<GovernorConfig> = Object.freeze({
   floors: Object.freeze({ critical: 0.4, report: 0.2, health: 0.2, bulk: 0.05 }),
   burstMs: 1000,
   queueDepth: Object.freeze({ critical: 128, report: 64, health: 8, bulk: 32 }),
-  maxPacketBytes: Object.freeze({ critical: 1024, report: 256, health: 128, bulk: 96 }),
+  maxPacketBytes: Object.freeze({ critical: 1024, report: 256, health: 128, bulk: 56 }),
   windowMs: 2000,
   busyBackoffMs: 100,
   leadMs: 0,

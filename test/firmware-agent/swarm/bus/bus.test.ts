@@ -5,7 +5,7 @@ import { BusError, DedupeMemory, MessageBus, midAtOrBefore, reservingCounter, ty
 import { Governor } from '../../../../firmware-agent/swarm/governor.js';
 import type { DeliveryReport } from '../../../../firmware-agent/swarm/types.js';
 import type { SwarmMessage } from '../../../../firmware-agent/swarm/messages.js';
-import { addNode, ballot, bulk, fakeCodec, FakeAir, health, heartbeat, report, seededLoss, type LossFn } from './helpers.js';
+import { addNode, ballot, bulk, bulkDataMax, fakeCodec, FakeAir, health, heartbeat, report, seededLoss, type LossFn } from './helpers.js';
 
 /** A's data packets on the air (decoded): mid and when handed to the radio. */
 function tapMids(air: FakeAir, from: string): { mid: number; at: number; t: string }[] {
@@ -194,9 +194,13 @@ describe('message bus: sending', () => {
   });
 
   it('acks to one peer queued together are coalesced into one packet', () => {
-    const { clock, a, b } = rig();
-    // B's transmitter is busy with bulk while A's messages arrive, so acks wait and merge.
-    for (let i = 0; i < 12; i++) b.bus.send('A', bulk(40), { qos: 0 });
+    const clock = new VirtualClock(0);
+    const air = new FakeAir(clock, 1);
+    const a = addNode(air, 'A');
+    // B's transmitter is busy with long bulk packets (~0.2 s each: acks go ahead of queued
+    // bulk, but not of the packet on the air) while A's messages arrive, so acks wait and merge.
+    const b = addNode(air, 'B', { governor: { maxPacketBytes: { bulk: 256 } } });
+    for (let i = 0; i < 12; i++) b.bus.send('A', bulk(bulkDataMax(256)), { qos: 0 });
     for (let i = 0; i < 10; i++) a.bus.send('B', ballot(`c${i}`), { qos: 1 });
     clock.runUntil(20_000);
     expect(a.reports.filter((r) => r.delivered)).toHaveLength(10);
@@ -294,7 +298,7 @@ describe('message bus: receiving', () => {
   it('counters reach the receiver strictly increasing although the governor reorders by class', () => {
     const { clock, a, b } = rig();
     for (let i = 0; i < 30; i++) {
-      a.bus.send('B', bulk(40), { qos: 0 });
+      a.bus.send('B', bulk(bulkDataMax()), { qos: 0 });
       if (i % 3 === 0) a.bus.send('B', report(`r${i}`), { qos: 1 });
       if (i % 5 === 0) a.bus.send('B', ballot(`b${i}`), { qos: 2 });
     }

@@ -12,7 +12,7 @@ import { MessageBus } from '../../../../firmware-agent/swarm/bus.js';
 import { Governor } from '../../../../firmware-agent/swarm/governor.js';
 import type { SwarmMessage } from '../../../../firmware-agent/swarm/messages.js';
 import type { DeliveryReport } from '../../../../firmware-agent/swarm/types.js';
-import { ballot, bulk, fakeCodec } from './helpers.js';
+import { ballot, bulk, bulkDataMax, fakeCodec } from './helpers.js';
 
 const at = (deg: number): Vec3 => [(R_EARTH + 500e3) * Math.cos(deg * DEG), (R_EARTH + 500e3) * Math.sin(deg * DEG), 0];
 
@@ -35,7 +35,7 @@ describe('bus + governor over the emulator radio network', () => {
     const a = nodes.get('SAT-1')!;
     const top = (): void => {
       if (clock.now() > 60_000) return;
-      while (a.governor.queueDepth('bulk') < 32) a.bus.send(clock.now() % 2 ? 'SAT-2' : 'SAT-3', bulk(40), { qos: 0 });
+      while (a.governor.queueDepth('bulk') < 32) a.bus.send(clock.now() % 2 ? 'SAT-2' : 'SAT-3', bulk(bulkDataMax()), { qos: 0 });
       clock.setTimer(25, top);
     };
     top();

@@ -9,7 +9,7 @@ import { Decoder, Encoder } from 'cbor-x';
 import { VirtualClock } from '../../../../hal/index.js';
 import { createRng, type Rng } from '../../../../emulator/world/rng.js';
 import { MessageBus, type BusCodec, type BusConfig, type BusMessage, type DecodeResult, type EncodeMeta, type RadioResult } from '../../../../firmware-agent/swarm/bus.js';
-import { Governor, type GovernorConfigInput } from '../../../../firmware-agent/swarm/governor.js';
+import { DEFAULT_GOVERNOR_CONFIG, Governor, type GovernorConfigInput } from '../../../../firmware-agent/swarm/governor.js';
 import type { DeliveryReport, NodeId } from '../../../../firmware-agent/swarm/types.js';
 import type { SwarmMessage, SwarmMessageOf } from '../../../../firmware-agent/swarm/messages.js';
 
@@ -232,6 +232,16 @@ export const ballot = (pid: string, approve = true): SwarmMessageOf<'ballot'> =>
 export const report = (cid: string): SwarmMessageOf<'report'> => ({ t: 'report', cid, outcome: 'completed', reason: '' });
 export const heartbeat = (term = 3): SwarmMessageOf<'append'> => ({ t: 'append', term, prevIndex: 41, prevTerm: 3, entries: [], commit: 41 });
 export const bulk = (n: number, fill = 7): SwarmMessageOf<'bulk'> => ({ t: 'bulk', data: new Uint8Array(n).fill(fill) });
+
+/** The most data bytes a `bulk` may carry on this rig (fake codec, unicast, QoS 0) within the
+ *  governor's default bulk packet cap: the largest bulk packet the bus accepts. */
+export function bulkDataMax(cap: number = DEFAULT_GOVERNOR_CONFIG.maxPacketBytes.bulk): number {
+  const codec = fakeCodec('SAT-1');
+  let n = 0;
+  while (codec.encode(bulk(n + 1), { counter: 2 ** 40, qos: 0, mid: 0, to: 'SAT-2' }).length <= cap) n++;
+  if (n === 0) throw new Error(`no bulk packet fits ${cap} bytes`);
+  return n;
+}
 export const health = (): SwarmMessageOf<'health'> => ({ t: 'health', term: 3, role: 'follower', leader: 'SAT-1', health: 0.93, mode: 'nominal', soc: 0.81, tmaxC: 31.5, digest: 0xdeadbeef });
 
 export function percentile(xs: number[], q: number): number {

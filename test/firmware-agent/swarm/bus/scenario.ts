@@ -7,7 +7,8 @@
  *  - ballots at Poisson times (mean `ballotsPerS` per second), QoS 1, to a random follower.
  * Followers answer each heartbeat with `append_ack` and ack the ballots (their own radios).
  * The leader broadcasts `health` every `governor.healthIntervalMs()`.
- * With `bulk`, the leader keeps its bulk queue full of `bulkDataBytes`-byte chunks (QoS 0):
+ * With `bulk`, the leader keeps its bulk queue full of `bulkDataBytes`-byte chunks (QoS 0;
+ * default: the largest the bus accepts, `bulkDataMax()`):
  * saturating load.
  *
  * Critical latency: `send` → the follower's Inbox (first delivery), ms. The governor's own
@@ -17,7 +18,7 @@ import { VirtualClock } from '../../../../hal/index.js';
 import { createRng } from '../../../../emulator/world/rng.js';
 import type { GovernorConfigInput, GovernorMetrics } from '../../../../firmware-agent/swarm/governor.js';
 import type { SwarmMessage } from '../../../../firmware-agent/swarm/messages.js';
-import { addNode, fakeCodec, FakeAir, hash, health, heartbeat, percentile, type Delivery } from './helpers.js';
+import { addNode, bulkDataMax, fakeCodec, FakeAir, hash, health, heartbeat, percentile, type Delivery } from './helpers.js';
 
 export interface LoadOptions {
   seed: number;
@@ -124,7 +125,7 @@ export function runLoad(o: LoadOptions): LoadResult {
   // Saturating bulk: the bulk queue is kept full.
   let bulkPackets = 0;
   if (o.bulk) {
-    const data = new Uint8Array(o.bulkDataBytes ?? 44).fill(0xb1);
+    const data = new Uint8Array(o.bulkDataBytes ?? bulkDataMax()).fill(0xb1);
     const top = (): void => {
       if (clock.now() >= durationMs) return;
       while (leader.governor.queueDepth('bulk') < leader.governor.cfg.queueDepth.bulk) {
