@@ -90,6 +90,11 @@ export class Agent extends Emitter<AgentEvents> {
   /** Signed commands from the ground station (created at start). */
   ground: GroundHandler | undefined;
   private overrideReason: string | undefined;
+  /**
+   * After stop(): a closed HAL client on a link that a new agent reopens (a reboot in process)
+   * still hears the new handshake and the radio; a stopped agent must act on neither.
+   */
+  private stopped = false;
 
   constructor(private readonly opts: AgentOptions) {
     super();
@@ -104,6 +109,7 @@ export class Agent extends Emitter<AgentEvents> {
     this.client = new HardwareClient({ link: opts.link, clock, sw: AGENT_SW, requestTimeoutMs: cfg.request_timeout_ms });
     this.telemetry = new TelemetryStore(clock, cfg.stale_after_periods);
     this.client.on('hello', (h) => {
+      if (this.stopped) return;
       this.telemetry.setDevices(h.devices);
       this.log.event('HAL_HELLO', { sat: h.sat, devices: h.devices.map((d) => d.id), watchdog_ms: h.watchdog_ms });
       // The first cycle runs at once (not a period later): the loop is flying from the hello on.
@@ -111,13 +117,17 @@ export class Agent extends Emitter<AgentEvents> {
       this.swarm?.start();
     });
     // The ground station's packets go to the ground handler, never to the swarm (swarm on or off).
-    this.client.on('isl', (rx) => (rx.from === cfg.ground.station_id ? this.ground?.receive(rx.data) : this.swarm?.receive(rx.from, rx.data)));
+    this.client.on('isl', (rx) => {
+      if (this.stopped) return;
+      if (rx.from === cfg.ground.station_id) this.ground?.receive(rx.data);
+      else this.swarm?.receive(rx.from, rx.data);
+    });
     this.client.on('sample', (s) => this.telemetry.ingest(s));
     this.client.on('state', (s) => this.log.event('LINK_STATE', { state: s }));
     this.client.on('error', (e) => this.log.debug('HAL_ERROR', { err: e.code, detail: e.message }));
     this.client.on('event', (e) => {
       // A reset queued on the line before this run's first handshake is about a previous run.
-      if (e.code !== 'reset') return;
+      if (e.code !== 'reset' || this.stopped) return;
       if (this.client.stats.handshakes > 0) {
         this.log.warn('AGENT_STOP', { reason: `hardware reset: ${e.msg}` });
         this.emit('reset', e.msg);
@@ -234,6 +244,7 @@ export class Agent extends Emitter<AgentEvents> {
   }
 
   async stop(reason = 'stop'): Promise<void> {
+    this.stopped = true;
     this.swarm?.stop();
     this.cycle.stop();
     this.health.stop();

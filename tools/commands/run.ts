@@ -1,17 +1,29 @@
 /**
  * `fsw run`: the main job. A scenario's constellation on the built-in emulator, one full agent
  * per satellite, all in this process on virtual time: an orbit of five satellites in seconds.
- * Prints progress, a per-satellite line at each step, and a summary.
+ * Shows a live view (progress bar and a table per satellite; redrawn in place on a terminal,
+ * plain lines otherwise), then a summary, and writes a self-contained HTML report.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { builtinScenarioNames } from '../../emulator/scenario/load.js';
-import type { Agent } from '../../firmware-agent/agent.js';
+import type { Agent, AgentEvents } from '../../firmware-agent/agent.js';
+import { PRIORITY_CLASSES } from '../../firmware-agent/observability/index.js';
+import { commandFigures, ReportCollector } from '../report/collect.js';
+import type { CommandFigure, ReportData } from '../report/data.js';
+import { writeReport } from '../report/render.js';
 import { InProcessRun } from '../runner/in-process.js';
+import { PlainView, TerminalView, type RunView } from '../view/live.js';
+import { paceDelayMs, parseSpeed, SPEED_HELP, SPEED_MAX, stepSeconds, type Speed } from '../view/pace.js';
+import { renderFrame, renderPlainProgress, renderTable, type ProgressInfo } from '../view/render.js';
+import { ActionTally, headline, satRows } from '../view/rows.js';
+import { renderSummary, type RunSummary } from '../view/summary.js';
 import { emulateScenario } from './emulate.js';
-import { formatSeconds, intArg, positiveNumberArg, type CliIO, type CommandModule } from './common.js';
+import { formatSeconds, intArg, positiveNumberArg, processIO, type CliIO, type CommandModule } from './common.js';
+
+export type { RunSummary } from '../view/summary.js';
 
 export interface RunOptions {
   sats?: number;
@@ -19,102 +31,121 @@ export interface RunOptions {
   duration?: number;
   every: number;
   workDir?: string;
+  /** Pacing of virtual time against the wall clock (default: as fast as possible). */
+  speed?: Speed;
+  /** Where to write the HTML report: a path, `false` for none, default `out/report-<scenario>-<seed>.html`. */
+  report?: string | boolean;
+  /** Set when stdout is a terminal: the live view is redrawn in place, cut to this width. */
+  tty?: { columns: number };
 }
 
-export interface RunSummary {
-  scenario: string;
-  seed: number;
-  virtualS: number;
-  wallS: number;
-  decisions: number;
-  actionsDone: number;
-  actionsFailed: number;
-  safeEntries: number;
-  restarts: number;
-  leaderChanges: number;
-  divergences: number;
-  slips: number;
-  cycleP50Us: number;
-  cycleP99Us: number;
-  drops: Record<string, number>;
-  modes: Record<string, string>;
+/** The default report path: out/report-<scenario>-<seed>.html (scenario names from files are made safe for a file name). */
+export function defaultReportPath(scenario: string, seed: number): string {
+  return join('out', `report-${scenario.replace(/[^A-Za-z0-9._-]+/g, '_')}-${seed}.html`);
 }
 
-function satLine(id: string, a: Agent | undefined, run: InProcessRun): string {
-  const w = run.constellation.byId(id)!.world;
-  const hottest = Math.max(w.thermal.obcC, w.thermal.batteryC, w.thermal.payloadC, w.thermal.radioC);
-  if (!a) return `  ${id.padEnd(7)} (flight computer off)`;
-  const d = a.lastActed;
-  const e = a.swarm?.election;
-  const role = e ? `${e.role.padEnd(9)} t${String(e.term).padEnd(3)}` : 'solo         ';
-  return `  ${id.padEnd(7)} ${a.currentMode.padEnd(9)} ${role} soc ${w.power.soc.toFixed(2)}  hottest ${hottest.toFixed(1).padStart(5)} °C  ${w.lit ? 'sun    ' : 'eclipse'}  last action ${d ? `${d.action} (${d.rule})` : '-'}`;
-}
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Runs a scenario in process; resolves with the summary (also printed). */
-export async function runScenario(scenarioArg: string, opts: RunOptions, io: CliIO): Promise<RunSummary> {
-  const scenario = emulateScenario(scenarioArg, opts);
-  const duration = opts.duration ?? scenario.duration_s;
-  const dir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'fsw-run-'));
-  const run = new InProcessRun({ scenario, workDir: dir });
-  let leaderChanges = 0;
-  let lastLeader: string | undefined;
-  const t0 = performance.now();
-  io.out(`fsw run: scenario "${scenario.name}" (seed ${scenario.seed}), ${scenario.constellation.count} satellites, ${formatSeconds(duration)} of virtual time\n`);
-  let stop = false;
-  const off = io.onSignal(() => (stop = true));
-  await run.start();
-  const step = opts.every;
-  for (let t = Math.min(step, duration); !stop; t = Math.min(t + step, duration)) {
-    await run.runTo(t);
-    const l = run.leader();
-    if (l !== undefined && l !== lastLeader) {
-      if (lastLeader !== undefined) leaderChanges++;
-      lastLeader = l;
-    }
-    const pct = ((100 * t) / duration).toFixed(0).padStart(3);
-    io.out(`[${pct}%] t=${formatSeconds(t)}  (${((performance.now() - t0) / 1000).toFixed(1)} s wall)\n`);
-    for (const id of run.constellation.ids()) io.out(`${satLine(id, run.agents.get(id), run)}\n`);
-    if (t >= duration) break;
-  }
-  off();
+function summarise(run: InProcessRun, base: Pick<RunSummary, 'scenario' | 'seed' | 'sats' | 'speed' | 'virtualS' | 'wallS' | 'leaderChanges'>, figures: CommandFigure[]): RunSummary {
   const agents = [...run.agents.values()];
   const sum = (f: (a: Agent) => number): number => agents.reduce((s, a) => s + f(a), 0);
   const drops: Record<string, number> = { escape: 0, crc: 0, oversize: 0, cbor: 0, schema: 0 };
   for (const a of agents) for (const [k, v] of Object.entries(a.client.endpoint.drops)) drops[k] = (drops[k] ?? 0) + v;
+  const governorDrops = Object.fromEntries(PRIORITY_CLASSES.map((c) => [c, sum((a) => a.metrics.counter('governor_drops', c).value)]));
   const totals = agents.map((a) => a.metrics.histogram('cycle_phase_us', 'total'));
-  const summary: RunSummary = {
-    scenario: scenario.name,
-    seed: scenario.seed,
-    virtualS: run.clock.now() / 1000,
-    wallS: (performance.now() - t0) / 1000,
+  return {
+    ...base,
     decisions: sum((a) => a.state.counters.decisions),
     actionsDone: sum((a) => a.state.counters.actionsDone),
     actionsFailed: sum((a) => a.state.counters.actionsFailed),
     safeEntries: sum((a) => a.state.counters.safeEntries),
     restarts: run.restarts.length,
-    leaderChanges,
-    divergences: sum((a) => a.swarm?.stats.divergences ?? 0),
+    leader: run.leader() ?? null,
+    divergences: sum((a) => a.metrics.counter('swarm_divergences').value),
+    compliance: {
+      commands: figures.length,
+      targets: figures.reduce((s, f) => s + f.targets, 0),
+      completed: figures.reduce((s, f) => s + f.completed, 0),
+    },
     slips: sum((a) => a.cycle.slips),
-    cycleP50Us: Math.max(...totals.map((h) => h.p50)),
-    cycleP99Us: Math.max(...totals.map((h) => h.p99)),
+    cycleP50Us: totals.length ? Math.max(...totals.map((h) => h.p50)) : 0,
+    cycleP99Us: totals.length ? Math.max(...totals.map((h) => h.p99)) : 0,
     drops,
+    governorDrops,
     modes: Object.fromEntries(run.constellation.ids().map((id) => [id, run.agents.get(id)?.currentMode ?? 'off'])),
   };
-  await run.stop();
-  if (!opts.workDir) rmSync(dir, { recursive: true, force: true });
-  io.out(
-    [
-      '',
-      `summary: ${formatSeconds(summary.virtualS)} virtual in ${summary.wallS.toFixed(1)} s wall`,
-      `  decisions ${summary.decisions}, actions done ${summary.actionsDone}, failed ${summary.actionsFailed}`,
-      `  safe-mode entries ${summary.safeEntries}, agent restarts ${summary.restarts}`,
-      `  leader ${lastLeader ?? 'none'}, leader changes seen ${summary.leaderChanges}, decision divergences ${summary.divergences}`,
-      `  cycle CPU time p50 ${summary.cycleP50Us} µs, p99 ${summary.cycleP99Us} µs (worst satellite), slips ${summary.slips}`,
-      `  frames dropped: ${Object.entries(drops).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-      `  final modes: ${Object.entries(summary.modes).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-      '',
-    ].join('\n'),
-  );
+}
+
+/** Runs a scenario in process; resolves with the summary (also printed), after writing the report. */
+export async function runScenario(scenarioArg: string, opts: RunOptions, io: CliIO): Promise<RunSummary> {
+  const scenario = emulateScenario(scenarioArg, opts);
+  const duration = opts.duration ?? scenario.duration_s;
+  const speed = opts.speed ?? SPEED_MAX;
+  const sats = scenario.constellation.count;
+  const reportPath = opts.report === false ? undefined : typeof opts.report === 'string' ? opts.report : defaultReportPath(scenario.name, scenario.seed);
+  const tally = new ActionTally();
+  let collector: ReportCollector | undefined;
+  const onAgentEvent = <K extends keyof AgentEvents>(sat: string, event: K, ...args: AgentEvents[K]): void => {
+    if (event === 'action') tally.onAction(sat, (args as AgentEvents['action'])[0]);
+    collector?.onAgentEvent(sat, event, ...args);
+  };
+  const dir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'fsw-run-'));
+  const run = new InProcessRun({ scenario, workDir: dir, onAgentEvent });
+  if (reportPath) {
+    collector = new ReportCollector({ scenario: scenario.name, seed: scenario.seed, sats: run.constellation.ids(), durationS: duration });
+    collector.attach(run);
+  }
+  const t0 = performance.now();
+  const wallS = (): number => (performance.now() - t0) / 1000;
+  let t = 0;
+  const progress = (): ProgressInfo => ({ virtualS: t, durationS: duration, wallS: wallS(), speed: speed.label });
+  const view: RunView = opts.tty ? new TerminalView({ write: io.out }, { columns: opts.tty.columns }) : new PlainView({ write: io.out }, opts.every);
+  const frame = opts.tty
+    ? (): string[] => renderFrame(progress(), headline(run), satRows(run, tally))
+    : (): string[] => [renderPlainProgress(progress()), ...renderTable(satRows(run, tally)).slice(1)];
+  io.out(`fsw run: scenario "${scenario.name}" (seed ${scenario.seed}), ${sats} satellites, ${formatSeconds(duration)} of virtual time, speed ${speed.label}\n`);
+  if (!opts.tty) io.out(`${renderTable([])[0]}\n`);
+  let stop = false;
+  const off = io.onSignal(() => (stop = true));
+  let leaderChanges = 0;
+  let lastLeader: string | undefined;
+  let summary: RunSummary;
+  let data: ReportData | undefined;
+  try {
+    await run.start();
+    collector?.step();
+    const step = stepSeconds(speed);
+    while (!stop && t < duration) {
+      // Land on every multiple of --every, where the plain view prints.
+      const nextEvery = (Math.floor(t / opts.every + 1e-9) + 1) * opts.every;
+      t = Math.min(t + step, nextEvery, duration);
+      await run.runTo(t);
+      const l = run.leader();
+      if (l !== undefined && l !== lastLeader) {
+        if (lastLeader !== undefined) leaderChanges++;
+        lastLeader = l;
+      }
+      collector?.step();
+      view.tick(t, frame);
+      const wait = paceDelayMs(speed, t * 1000, performance.now() - t0);
+      if (wait > 0) await sleep(wait);
+    }
+    view.finish(frame, t);
+    // Read before stop(): stopping clears the agents, and with them the swarm's compliance ledgers.
+    const figures = commandFigures(run);
+    summary = summarise(run, { scenario: scenario.name, seed: scenario.seed, sats, speed: speed.label, virtualS: run.clock.now() / 1000, wallS: wallS(), leaderChanges }, figures);
+    data = collector?.finish(summary, figures);
+  } finally {
+    off();
+    await run.stop().catch(() => undefined);
+    if (!opts.workDir) rmSync(dir, { recursive: true, force: true });
+  }
+  io.out(renderSummary(summary));
+  if (data && reportPath) {
+    const bytes = writeReport(reportPath, data);
+    summary.reportPath = reportPath;
+    io.out(`report: ${reportPath} (${Math.round(bytes / 1024)} KB)\n`);
+  }
   return summary;
 }
 
@@ -136,6 +167,9 @@ export const runCommand: CommandModule = {
       .addOption(new Option('--duration <s>', 'virtual seconds to run (default: the scenario\'s duration_s)').argParser(positiveNumberArg('a number of seconds > 0')))
       .addOption(new Option('--every <s>', 'virtual seconds between progress reports').argParser(positiveNumberArg('a number of seconds > 0')).default(600))
       .addOption(new Option('--work-dir <dir>', 'keep the agents\' journals here (default: a temporary directory, removed after)'))
+      .addOption(new Option('--speed <speed>', `pace virtual time against the wall clock: ${SPEED_HELP}`).argParser(parseSpeed).default(SPEED_MAX, 'max'))
+      .addOption(new Option('--report <path>', 'write the HTML report here (default: out/report-<scenario>-<seed>.html)'))
+      .addOption(new Option('--no-report', 'write no HTML report'))
       .addHelpText(
         'after',
         `
@@ -144,11 +178,19 @@ Examples:
   fsw run thermal-runaway --every 300
   fsw run battery-crisis --sats 3 --seed 7
   fsw run my-scenario.yaml --duration 1200
+  fsw run leader-loss --speed x10            # 10 virtual seconds per wall second
+  fsw run nominal --report /tmp/nominal.html # or --no-report
+
+On a terminal the progress bar and the table are redrawn in place; piped or redirected, the
+same figures come as plain lines at every --every step. The report is one HTML file that
+opens with no network (charts drawn by uPlot, inlined).
 
 Exit status: 0 ran to the end (or stopped on Ctrl-C), 1 failure, 2 bad usage.`,
       )
       .action(async (scenarioArg: string, opts: RunOptions) => {
-        await runScenario(scenarioArg, opts, io);
+        // The live view redraws in place only on a real terminal (never for an injected CliIO).
+        const tty = io === processIO && process.stdout.isTTY ? { columns: process.stdout.columns || 100 } : undefined;
+        await runScenario(scenarioArg, { ...opts, ...(tty ? { tty } : {}) }, io);
       });
   },
 };
