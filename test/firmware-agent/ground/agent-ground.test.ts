@@ -5,7 +5,7 @@ import { type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { HardwareClient } from '../../../hal/index.js';
 import { parseScenario } from '../../../emulator/scenario/load.js';
-import type { FaultInput } from '../../../emulator/scenario/schema.js';
+import type { ScenarioInput } from '../../../emulator/scenario/schema.js';
 import { parseReply, type GroundCommand, type GroundReply } from '../../../firmware-agent/ground/format.js';
 import { InProcessRun } from '../../../tools/runner/in-process.js';
 import { capturedLog, groundKeys, packet } from './helpers.js';
@@ -15,7 +15,7 @@ import { capturedLog, groundKeys, packet } from './helpers.js';
  * commands travel as radio packets from the station (above SAT-1 at t=0: in view for the
  * first ~280 s) and come back as replies. The test speaks the wire format itself.
  */
-async function groundRig(opts: { key?: boolean; count?: number; faults?: FaultInput[] } = {}) {
+async function groundRig(opts: { key?: boolean; count?: number; faults?: ScenarioInput['faults'] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'ground-agent-'));
   const keys = groundKeys(dir);
   const scenario = parseScenario({
@@ -130,7 +130,7 @@ describe('ground commands through the radio, end to end', () => {
     const g = await groundRig({ count: 2 });
     await g.after(3);
     const other = groundKeys();
-    await g.send({ op: 'pause' }, { key: undefined as never }); // (the rig's key: accepted)
+    await g.send({ op: 'pause' });
     const accepted = await g.send({ op: 'resume' });
     await g.raw(accepted); // replayed
     await g.send({ op: 'pause' }, { key: other.privateKey }); // bad_signature
@@ -138,7 +138,7 @@ describe('ground commands through the radio, end to end', () => {
     await g.raw(unsigned);
     await g.send({ op: 'pause' }, { sat: 'SAT-2', to: 'SAT-1' }); // signed for SAT-2, heard by SAT-1
     const tampered = Uint8Array.from(accepted);
-    tampered[tampered.length - 70] ^= 0x01; // a byte of the body
+    tampered[tampered.length - 70]! ^= 0x01; // a byte of the body
     await g.raw(tampered);
     await g.raw(Uint8Array.from([0xde, 0xad, 0xbe, 0xef]));
     await g.raw(new Uint8Array(0));
