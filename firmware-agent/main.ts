@@ -70,8 +70,10 @@ Options:
   --baud N            baud rate, 50 to 4000000 (default ${DEFAULT_BAUD})
   --id SAT-ID         the id on every log line (default: the satellite id from the
                       hardware's hello; "${DEFAULT_ID}" until it arrives)
-  --config FILE       agent configuration, YAML or JSON, validated at start
-                      (default: the built-in defaults)
+  --config FILE       agent configuration, YAML or JSON, validated at start: a plain
+                      agent file, or a unified fsw file (its agent: section is read);
+                      FSW_AGENT__<FIELD> variables override it, e.g. FSW_AGENT__CYCLE_HZ=5,
+                      and the flags below override both (default: the built-in defaults)
   --journal FILE      journal kept across restarts: in-flight and finished actions, mode,
                       counters; created if missing (default ${DEFAULT_JOURNAL})
   --log-level LEVEL   ${LOG_LEVELS.join(', ')}
@@ -105,6 +107,8 @@ export interface MainIO {
   logDestination?: DestinationStream;
   /** The program name in messages. Default `agent`. */
   prog?: string;
+  /** Where FSW_AGENT__* configuration variables are read. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export const processMainIO: MainIO = processIO;
@@ -275,9 +279,10 @@ async function run(o: MainOptions, io: MainIO, prog: string): Promise<number> {
     wake({ code: AGENT_EXIT.OK, reason: sig });
   });
   try {
-    const [{ Agent }, { loadAgentConfig, parseAgentConfig, ConfigError }, { createLogger, serveMetricsFromConfig }, { RealClock, SerialLink, HalError }, { pino }] = await Promise.all([
+    const [{ Agent }, { parseAgentConfig, ConfigError }, { resolveAgentSection }, { createLogger, serveMetricsFromConfig }, { RealClock, SerialLink, HalError }, { pino }] = await Promise.all([
       import('./agent.js'),
       import('./config/load.js'),
+      import('./config-layers.js'),
       import('./observability/index.js'),
       import('../hal/index.js'),
       import('pino'),
@@ -287,13 +292,19 @@ async function run(o: MainOptions, io: MainIO, prog: string): Promise<number> {
     const destination = io.logDestination ?? pino.destination({ dest: 1, sync: true });
     const log = new RenamingLogger((id) => createLogger({ id, level: o.logLevel ?? 'info', destination }), o.id ?? DEFAULT_ID);
 
-    // Configuration: validated once, the command line's overrides applied, then frozen.
+    // Configuration: defaults < --config file (plain, or a unified file's agent section) <
+    // FSW_AGENT__* variables < flags; validated once, then frozen (tools/config/README.md).
     const source = o.config ? resolve(o.config) : 'built-in defaults';
     let config: Readonly<AgentConfig>;
     try {
-      const base = o.config ? loadAgentConfig(o.config) : parseAgentConfig({}, source);
-      const overrides = { ...(o.logLevel !== undefined ? { log_level: o.logLevel } : {}), ...(o.metricsPort !== undefined ? { metrics_port: o.metricsPort } : {}) };
-      config = Object.keys(overrides).length ? parseAgentConfig({ ...base, observability: { ...base.observability, ...overrides } }, source) : base;
+      const observability = ['agent', 'observability'];
+      const flags = [
+        { flag: '--log-level', path: [...observability, 'log_level'], value: o.logLevel },
+        { flag: '--metrics-port', path: [...observability, 'metrics_port'], value: o.metricsPort },
+      ];
+      const r = resolveAgentSection({ ...(o.config ? { file: o.config } : {}), env: io.env ?? process.env, flags }, parseAgentConfig, (s, issues) => new ConfigError(s, issues), source);
+      for (const w of r.warnings) io.err(`${prog}: warning: ${w}\n`);
+      config = r.config;
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       log.error('CONFIG_INVALID', { source, issues: err.issues });

@@ -63,7 +63,7 @@ export const agentCommand: CommandModule = {
       .requiredOption('--port <path>', 'the satellite hardware\'s serial port, 8N1, no flow control (e.g. /dev/serial0, /dev/ttyUSB0, or a path printed by fsw emulate)')
       .addOption(new Option('--baud <n>', 'baud rate (50 to 4000000)').argParser(intArg(50, 4_000_000)).default(DEFAULT_BAUD))
       .addOption(new Option('--id <sat-id>', 'the id on every log line (default: the satellite id from the hardware\'s hello; "agent" until then)'))
-      .addOption(new Option('--config <file>', 'agent configuration, YAML or JSON, validated at start (default: the built-in defaults)'))
+      .addOption(new Option('--config <file>', "agent configuration, YAML or JSON: a plain agent file or a unified fsw file (its agent: section); FSW_AGENT__<FIELD> variables override it, flags override both ('fsw config --help')"))
       .addOption(new Option('--journal <file>', 'journal kept across restarts (in-flight and finished actions, mode, counters); created if missing').default(DEFAULT_JOURNAL))
       .addOption(new Option('--log-level <level>', 'log level (overrides observability.log_level; default info)').choices(LOG_LEVELS))
       .addOption(
