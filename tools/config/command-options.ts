@@ -9,6 +9,7 @@ import { mergeLayers, validateSection, type ConfigLayer, type ConfigTree } from 
 import { parseAgentConfig } from '../../firmware-agent/config/load.js';
 import type { Scenario } from '../../emulator/scenario/schema.js';
 import type { CliIO } from '../commands/common.js';
+import { parseSpeed, type Speed } from '../view/pace.js';
 import { FswConfigError, resolveConfig, type ResolvedConfig } from './resolve.js';
 
 /** A flag of a command (commander's attribute name, as typed) and the config field it sets. */
@@ -16,6 +17,10 @@ export interface FlagBinding {
   option: string;
   flag: string;
   path: string;
+  /** The option's value as the config holds it (default: the same). */
+  toConfig?: (option: unknown) => unknown;
+  /** The config's value as the command takes it (default: the same). */
+  fromConfig?: (value: unknown) => unknown;
 }
 
 const EMULATOR_FLAGS: FlagBinding[] = [
@@ -38,6 +43,8 @@ export const COMMAND_FLAGS = {
     { option: 'duration', flag: '--duration', path: 'run.duration_s' },
     { option: 'every', flag: '--every', path: 'run.every_s' },
     { option: 'workDir', flag: '--work-dir', path: 'run.work_dir' },
+    { option: 'speed', flag: '--speed', path: 'run.speed', toConfig: (o) => (o as Speed).label, fromConfig: (v) => parseSpeed(String(v)) },
+    { option: 'report', flag: '--report/--no-report', path: 'run.report' },
   ],
 } satisfies Record<string, FlagBinding[]>;
 export type ConfiguredCommand = keyof typeof COMMAND_FLAGS;
@@ -62,7 +69,7 @@ export function resolveCommandConfig(command: ConfiguredCommand, cmd: Command, i
   const bindings: FlagBinding[] = COMMAND_FLAGS[command];
   const flags = bindings
     .filter((b) => cmd.getOptionValueSource(b.option) === 'cli')
-    .map((b) => ({ flag: b.flag, path: b.path.split('.'), value: typed[b.option] }));
+    .map((b) => ({ flag: b.flag, path: b.path.split('.'), value: b.toConfig ? b.toConfig(typed[b.option]) : typed[b.option] }));
   // The scenario argument, when given (its default 'nominal' is the built-in default).
   if (cmd.args.length > 0) flags.push({ flag: 'the scenario argument', path: ['emulator', 'scenario'], value: cmd.args[0] });
   const file = typeof typed.config === 'string' ? typed.config : undefined;
@@ -72,7 +79,7 @@ export function resolveCommandConfig(command: ConfiguredCommand, cmd: Command, i
   for (const b of bindings) {
     const [section, field] = b.path.split('.') as [keyof ResolvedConfig['config'], string];
     const v = (resolved.config[section] as unknown as Record<string, unknown>)[field];
-    if (v !== null && v !== undefined) options[b.option] = v;
+    if (v !== null && v !== undefined) options[b.option] = b.fromConfig ? b.fromConfig(v) : v;
   }
   return { resolved, scenario: resolved.config.emulator.scenario, options };
 }

@@ -45,6 +45,9 @@ export interface RunSection {
   duration_s: number | null;
   every_s: number;
   work_dir: string | null;
+  /** `max`, `realtime` or `xK`. */
+  speed: string;
+  report: string | false | null;
 }
 export interface FswConfig {
   agent: Readonly<AgentConfig>;

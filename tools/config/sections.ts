@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { builtinScenarioNames } from '../../emulator/scenario/load.js';
 import { intArg, listArg, positiveNumberArg } from '../commands/common.js';
+import { parseSpeed, SPEED_HELP } from '../view/pace.js';
 
 /** One field: its check (throws with what it allows), its default, and what it means. */
 export interface FieldSpec {
@@ -36,6 +37,11 @@ function ports(value: unknown): unknown {
   if (typeof value === 'string') return portList(value);
   if (Array.isArray(value) && value.length > 0 && value.every((p) => typeof p === 'string' && p.trim() !== '')) return value;
   throw new Error('must be a list of serial port paths (or one comma-separated string), one per satellite');
+}
+
+function report(value: unknown): unknown {
+  if (value === false || (typeof value === 'string' && value.trim() !== '')) return value;
+  throw new Error('must be a file path for the HTML report, or false for none');
 }
 
 function scenario(value: unknown): unknown {
@@ -68,6 +74,9 @@ export const RUN_FIELDS: Record<string, FieldSpec> = {
   duration_s: { parse: seconds, default: null, help: "virtual seconds to run (default: the scenario's duration_s)" },
   every_s: { parse: seconds, default: 600, help: 'virtual seconds between progress reports' },
   work_dir: { parse: text('a directory path'), default: null, help: "keep the agents' journals here (default: a temporary directory, removed after)" },
+  // Kept as its text (`x10`), so the printed configuration reads as typed.
+  speed: { parse: scalar((v) => parseSpeed(v).label, SPEED_HELP), default: 'max', help: `pace of virtual time: ${SPEED_HELP}` },
+  report: { parse: report, default: null, help: 'the HTML report\'s path, or false for none (default: out/report-<scenario>-<seed>.html)' },
 };
 
 export const TOOL_SECTIONS = { emulator: EMULATOR_FIELDS, emulate: EMULATE_FIELDS, run: RUN_FIELDS } as const;

@@ -151,6 +151,14 @@ describe('resolveConfig: invalid values name their source, the field and what it
     expect(r).toHaveLength(4);
   });
 
+  it('run.speed and run.report: kept as typed when valid, refused naming what they allow', () => {
+    const r = resolveConfig({ env: { FSW_RUN__SPEED: 'X10', FSW_RUN__REPORT: 'false' } });
+    expect(r.config.run).toMatchObject({ speed: 'x10', report: false });
+    const bad = issues({ env: { FSW_RUN__SPEED: 'fast', FSW_RUN__REPORT: '3' } });
+    expect(bad).toContainEqual(expect.stringMatching(/^FSW_RUN__SPEED \(env\) → run\.speed: must be max \(as fast as possible\), realtime, or xK/));
+    expect(bad).toContain('FSW_RUN__REPORT (env) → run.report: must be a file path for the HTML report, or false for none');
+  });
+
   it('from the file, in JSON, a value of the wrong type', () => {
     const cfg = file('bad.json', JSON.stringify({ run: { every_s: 'often', work_dir: '' }, agent: { journal: { fsync: 'yes' } } }));
     const r = issues({ file: cfg, env: {} });
