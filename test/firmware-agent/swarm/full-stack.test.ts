@@ -7,6 +7,7 @@ import type { Election } from '../../../firmware-agent/swarm/election.js';
 import type { MessageBus } from '../../../firmware-agent/swarm/bus.js';
 import type { Governor } from '../../../firmware-agent/swarm/governor.js';
 import { InProcessRun } from '../../../tools/runner/in-process.js';
+import { CPU_BOUND_TEST_MS } from './wall-time.js';
 
 /**
  * The whole stack — agents, SwarmNode, bus and governor (9,600 bit/s, one packet at a time),
@@ -124,5 +125,5 @@ describe('swarm, full stack: the leader-loss scenario (virtual time)', () => {
     expect(drops.filter((d) => d.queueFull > 0)).toEqual([]);
     expect(maxCriticalQueue).toBeLessThanOrEqual(16);
     for (const e of elections) expect([e.stats.sendErrors, e.stats.machineErrors]).toEqual([0, 0]);
-  }, 120_000);
+  }, CPU_BOUND_TEST_MS);
 });

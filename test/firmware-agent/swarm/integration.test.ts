@@ -6,6 +6,7 @@ import { InProcessRun } from '../../../tools/runner/in-process.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CPU_BOUND_TEST_MS } from './wall-time.js';
 
 /** Full agents with their swarm nodes, over the emulator's ISL radio network, on virtual time. */
 async function swarmRun(input: Partial<ScenarioInput>, agentConfig: Record<string, unknown> = {}) {
@@ -58,7 +59,7 @@ describe('swarm over the emulated ISL (virtual time)', () => {
     const leaders = view().filter((x) => x.role === 'leader');
     expect(new Set(leaders.map((x) => x.term)).size).toBe(leaders.length);
     await run.stop();
-  }, 30_000);
+  }, CPU_BOUND_TEST_MS);
 
   it('partition 3 | 2 with the leader in the minority: the majority elects a new leader, the minority cannot lead; heal: one leader at a higher term', async () => {
     const { run, view, until, agreed } = await swarmRun({ duration_s: 120 });
@@ -88,7 +89,7 @@ describe('swarm over the emulated ISL (virtual time)', () => {
     expect(majority).toContain(view()[0]!.leader);
     expect(view()[0]!.term).toBeGreaterThan(before);
     await run.stop();
-  }, 30_000);
+  }, CPU_BOUND_TEST_MS);
 
   it('a satellite with the wrong key can neither vote nor lead; its frames are refused as forged', async () => {
     const { run, view, until } = await swarmRun({ constellation: { count: 4 } });
@@ -112,7 +113,7 @@ describe('swarm over the emulated ISL (virtual time)', () => {
     // The three with the right key still agree on a leader among themselves.
     expect(new Set(view().filter((x) => good.includes(x.id)).map((x) => x.leader)).size).toBe(1);
     await run.stop();
-  }, 30_000);
+  }, CPU_BOUND_TEST_MS);
 
   it('propagation: 10 satellites at 5 % loss; a constellation-wide action reaches full compliance, each satellite runs it once', async () => {
     const { run, until, agreed, view } = await swarmRun({ constellation: { count: 10, phase_spacing_deg: 2 }, radio: { loss_probability: 0.05 } });
@@ -139,5 +140,5 @@ describe('swarm over the emulated ISL (virtual time)', () => {
     // Timings are reported (the benchmark measures them over many runs).
     console.log(`propagation: proposal → 100 % compliance in ${(full! - proposedAt).toFixed(2)} s (10 satellites, 5 % loss)`);
     await run.stop();
-  }, 60_000);
+  }, CPU_BOUND_TEST_MS);
 });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deadlineAt, VERDICT_ACTION } from '../../../../firmware-agent/swarm/propagation.js';
 import { Swarm } from './sim.js';
+import { CPU_BOUND_TEST_MS } from '../wall-time.js';
 
 const END = 27_000;
 
@@ -127,5 +128,5 @@ describe('property: random loss, latency and leader changes', () => {
   it('no command runs twice on a satellite; compliance equals the recount; the final leader hears every target', () => {
     fc.assert(fc.property(scenario, (p) => runScenario(p)), { numRuns: Number(process.env['SWARM_PROP_RUNS'] ?? 1000), ...(process.env['SWARM_PROP_SEED'] ? { seed: Number(process.env['SWARM_PROP_SEED']) } : {}) });
     console.info(`[swarm/property] ${JSON.stringify(STATS)}`);
-  });
+  }, CPU_BOUND_TEST_MS);
 });

@@ -3,6 +3,7 @@ import { ELECTION_DEFAULTS } from '../../../../firmware-agent/swarm/election.js'
 import type { SwarmRole } from '../../../../firmware-agent/swarm/messages.js';
 import { percentile } from '../sim-net.js';
 import { makeCluster, type Cluster } from './cluster.js';
+import { CPU_BOUND_TEST_MS } from '../wall-time.js';
 
 const stats = (xs: number[]): string =>
   `p50 ${percentile(xs, 50).toFixed(0)} ms, p99 ${percentile(xs, 99).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms (n=${xs.length})`;
@@ -38,7 +39,7 @@ describe('election on the simulated ISL (5 nodes, 50–100 ms latency, defaults)
     // The first timeout fires ≥ 300 ms in; one round takes two one-way latencies more.
     expect(Math.min(...times)).toBeGreaterThanOrEqual(ELECTION_DEFAULTS.election_timeout_min_ms + 100);
     expect(Math.max(...times)).toBeLessThan(1500);
-  });
+  }, CPU_BOUND_TEST_MS);
 
   it('kill the leader: a new leader known to all alive nodes within 1.5 s (200 seeds)', () => {
     const times: number[] = [];
@@ -64,7 +65,7 @@ describe('election on the simulated ISL (5 nodes, 50–100 ms latency, defaults)
     console.info(`failover (kill leader → new leader known to all alive): ${stats(times)}`);
     expect(percentile(times, 99)).toBeLessThan(1500);
     expect(Math.max(...times)).toBeLessThan(1500);
-  });
+  }, CPU_BOUND_TEST_MS);
 
   it('partition 3|2 with the leader in the minority: it loses its lease within lease_ms, the majority elects; heal → one leader, higher term', () => {
     for (let seed = 1; seed <= 20; seed++) {
@@ -220,7 +221,7 @@ describe('health and standby', () => {
       expect(c.node('SAT-1').stats.votesGranted + c.node('SAT-2').stats.votesGranted).toBeGreaterThan(0);
       expect(c.checker.violations).toEqual([]);
     }
-  });
+  }, CPU_BOUND_TEST_MS);
 
   it('a leader whose health drops below the threshold steps down; another takes over', () => {
     const c = makeCluster({ n: 5, seed: 11 });

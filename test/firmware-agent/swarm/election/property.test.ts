@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeCluster } from './cluster.js';
+import { CPU_BOUND_TEST_MS } from '../wall-time.js';
 
 /**
  * Raft's safety properties over randomised runs: 3–7 nodes, 0–30 % loss, varied latency,
@@ -160,5 +161,5 @@ describe('Raft safety under chaos (property)', () => {
         `${totals.applied} onCommit deliveries, ${totals.crashes} crashes, ${totals.partitions} partitions, ${totals.messages} messages`,
     );
     expect(totals.runs).toBeGreaterThanOrEqual(RUNS);
-  });
+  }, CPU_BOUND_TEST_MS);
 });
