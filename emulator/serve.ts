@@ -40,6 +40,8 @@ export interface ServeOptions {
   scenario: Scenario;
   /** Real serial ports, one per satellite in order (SAT-1 first). Without: socat ptys. */
   ports?: string[];
+  /** With `ports`: a real serial port for the ground station's radio (scenarios with a ground station). */
+  groundPort?: string;
   /** Baud rate for real ports. Default 115200 (PROTOCOL.md §1). */
   baudRate?: number;
   /** Where the pty links go. Default: a fresh temporary directory, removed on stop. */
@@ -80,6 +82,8 @@ export interface ServedConstellation {
   readonly clock: Clock;
   /** Satellite id → the path its flight computer opens (pty link or real port). */
   readonly paths: Map<string, string>;
+  /** The path a ground console opens (`fsw ground --port`), when the scenario has a ground station. */
+  readonly groundPath: string | undefined;
   /** `pty` (socat) or `serial` (real ports). */
   readonly mode: 'pty' | 'serial';
   /** The pty directory (pty mode). */
@@ -287,6 +291,14 @@ export async function serveConstellation(opts: ServeOptions): Promise<ServedCons
   }
 
   const links: SerialLink[] = [];
+  const gs = scenario.ground_station;
+  // The ground station's radio is served like a satellite's hardware: on its own pty, or on --ground-port.
+  let groundPath: string | undefined;
+  let groundHwPath: string | undefined;
+  if (gs && mode === 'pty') {
+    groundPath = join(ptyDir!, gs.id);
+    groundHwPath = join(ptyDir!, `${gs.id}.hw`);
+  } else if (gs && opts.groundPort) groundPath = groundHwPath = opts.groundPort;
   const constellation = new Constellation({
     scenario,
     clock,
@@ -297,6 +309,9 @@ export async function serveConstellation(opts: ServeOptions): Promise<ServedCons
       links.push(link);
       return link;
     },
+    ...(groundHwPath
+      ? { groundHwLink: (id: string) => new SerialLink({ path: groundHwPath, baudRate, clock, name: `${id}/hw`, backoff: { initialMs: 100, maxMs: 2000 } }) }
+      : {}),
   });
 
   let stopping: Promise<void> | undefined;
@@ -336,6 +351,7 @@ export async function serveConstellation(opts: ServeOptions): Promise<ServedCons
       for (const id of constellation.ids()) {
         pairs.push(new SocatPair(id, join(ptyDir!, id), join(ptyDir!, `${id}.hw`), socatCmd, opts.readyTimeoutMs ?? 5000, say));
       }
+      if (gs && groundPath && groundHwPath) pairs.push(new SocatPair(gs.id, groundPath, groundHwPath, socatCmd, opts.readyTimeoutMs ?? 5000, say));
       // A few at a time: each socat takes a moment to make its ptys.
       const queue = [...pairs];
       const worker = async (): Promise<void> => {
@@ -373,11 +389,13 @@ export async function serveConstellation(opts: ServeOptions): Promise<ServedCons
   const width = Math.max(...constellation.ids().map((id) => id.length), 'satellite'.length);
   say(`${'satellite'.padEnd(width)}  path`);
   for (const [id, path] of paths) say(`${id.padEnd(width)}  ${path}`);
+  if (gs && groundPath) say(`${gs.id.padEnd(width)}  ${groundPath}  (ground station: fsw ground --port ${groundPath} --key …)`);
 
   return {
     constellation,
     clock,
     paths,
+    groundPath,
     mode,
     ptyDir,
     socatPids: () => pairs.map((p) => p.pid).filter((p): p is number => p !== undefined),

@@ -13,6 +13,7 @@ export interface EmulateOptions {
   sats?: number;
   seed?: number;
   ports?: string[];
+  groundPort?: string;
   ptyDir?: string;
   baud: number;
   duration?: number;
@@ -62,6 +63,7 @@ async function runEmulate(scenarioArg: string, opts: EmulateOptions, io: CliIO):
       `--ports names ${opts.ports.length} port(s) but scenario "${scenario.name}" has ${n} satellite(s): give ${n} ports, or --sats ${opts.ports.length}`,
     );
   }
+  if (opts.groundPort && !opts.ports) throw new UsageError('--ground-port goes with --ports (on ptys the ground station gets its own pty)');
   const say = (line: string): void => io.out(`${line}\n`);
 
   // Listen before starting, so a Ctrl-C during start-up still stops cleanly.
@@ -80,7 +82,7 @@ async function runEmulate(scenarioArg: string, opts: EmulateOptions, io: CliIO):
     const { serveConstellation } = await import('../../emulator/serve.js');
     served = await serveConstellation({
       scenario,
-      ...(opts.ports ? { ports: opts.ports, baudRate: opts.baud } : {}),
+      ...(opts.ports ? { ports: opts.ports, baudRate: opts.baud, ...(opts.groundPort ? { groundPort: opts.groundPort } : {}) } : {}),
       ...(opts.ptyDir ? { ptyDir: opts.ptyDir } : {}),
       log: say,
       handleSignals: false,
@@ -113,6 +115,7 @@ async function runEmulate(scenarioArg: string, opts: EmulateOptions, io: CliIO):
 const DESCRIPTION = [
   'Serve the hardware of a scenario\'s satellites in real time, one link per satellite, speaking the HAL protocol (PROTOCOL.md).',
   'By default each satellite gets a pseudo-terminal pair made by socat; the table printed at start says which path belongs to which satellite. Open that path with any serial client (the agent, pyserial, a terminal) at 115200 8N1. With --ports the satellites are served on real serial ports instead (boards wired to this machine).',
+  'A scenario with a ground_station also gets a line for it (GROUND in the table): a ground console (fsw ground --port PATH) opens it and talks to the satellites in view through the station\'s radio.',
   'The scenario\'s fault timeline runs on real time from the start. A status line follows every few seconds. Stop with Ctrl-C (SIGINT) or SIGTERM; --duration stops on its own.',
 ].join('\n\n');
 
@@ -132,6 +135,7 @@ export const emulateCommand: CommandModule = {
           .argParser(listArg('port path'))
           .conflicts('ptyDir'),
       )
+      .addOption(new Option('--ground-port <path>', 'with --ports: serve the scenario\'s ground station on this serial port too (with ptys it gets its own pty)').conflicts('ptyDir'))
       .addOption(new Option('--pty-dir <dir>', 'where the pty links go (DIR/SAT-1, …); default a fresh temporary directory'))
       .addOption(new Option('--baud <n>', 'baud rate for --ports').argParser(intArg(50, 4_000_000)).default(115200))
       .addOption(new Option('--duration <s>', 'stop after this many seconds of real time (default: run until Ctrl-C)').argParser(positiveNumberArg('a number of seconds > 0')))

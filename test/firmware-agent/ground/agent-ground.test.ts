@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type KeyObject } from 'node:crypto';
@@ -170,7 +170,6 @@ describe('ground commands through the radio, end to end', () => {
   it('an unreadable ground key is logged (GROUND_KEY_ERROR) and commands are refused no_key', async () => {
     const g = await groundRig();
     // Reboot with the key file gone.
-    const { rmSync } = await import('node:fs');
     rmSync(g.keys.publicPath);
     await g.run.restart('SAT-1', 'test reboot');
     await g.after(3);

@@ -1,0 +1,61 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { RealClock, SerialLink } from '../../../hal/index.js';
+import { parseScenario } from '../../../emulator/scenario/load.js';
+import { serveConstellation, type ServedConstellation } from '../../../emulator/serve.js';
+import { Agent } from '../../../firmware-agent/agent.js';
+import { parseAgentConfig } from '../../../firmware-agent/config/load.js';
+import { createLogger } from '../../../firmware-agent/observability/log.js';
+import { fswInProcess } from '../../helpers/cli.js';
+import { pollUntil } from '../../helpers/pty.js';
+import { describeWithTool, SOCAT_INSTALL } from '../../helpers/system-tool.js';
+
+/**
+ * The console on a port, in real time, as a person runs it on a laptop: the emulator serves a
+ * satellite and the ground station on socat ptys (the station under SAT-1 at t = 0, so in
+ * view), an agent flies on SAT-1's pty, and `fsw ground --port` opens the station's pty.
+ */
+describeWithTool('socat', SOCAT_INSTALL)('fsw ground --port against fsw emulate\'s ground station', () => {
+  let served: ServedConstellation | undefined;
+  let agent: Agent | undefined;
+  afterAll(async () => {
+    await agent?.stop();
+    await served?.stop();
+  });
+
+  it('prints the station line; signed commands from a script are answered by the agent; its metrics count them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ground-port-'));
+    const keygen = await fswInProcess(['ground', 'keygen', '--out', dir]);
+    expect(keygen.code).toBe(0);
+    const lines: string[] = [];
+    const scenario = parseScenario({ name: 'gs-port', duration_s: 600, constellation: { count: 1 }, ground_station: { lat_deg: 0, lon_deg: 0, elevation_mask_deg: 5 } });
+    served = await serveConstellation({ scenario, ptyDir: join(dir, 'ptys'), log: (l) => void lines.push(l), handleSignals: false });
+    expect(served.groundPath).toBe(join(dir, 'ptys', 'GROUND'));
+    expect(lines.some((l) => /^GROUND +.*\/ptys\/GROUND {2}\(ground station: fsw ground --port /.test(l))).toBe(true);
+
+    const clock = new RealClock();
+    const config = parseAgentConfig({ ground: { public_key_file: join(dir, 'ground.pub') } });
+    const link = new SerialLink({ path: served.paths.get('SAT-1')!, baudRate: 115200, clock });
+    agent = new Agent({ link, clock, config, journalPath: join(dir, 'sat1.journal'), id: 'SAT-1', log: createLogger({ id: 'SAT-1', level: 'silent' }) });
+    await agent.start();
+    const a = agent;
+    await pollUntil(() => a.cycle.running, 'the agent flying', 5000);
+
+    const script = join(dir, 'pass.txt');
+    writeFileSync(script, 'status SAT-1\npause SAT-1\nresume SAT-1\n');
+    const r = await fswInProcess(['ground', '--port', served.groundPath!, '--key', join(dir, 'ground.key'), '--script', script, '--reply-timeout', '5']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ground station GROUND up \(emulator ground station\); health broadcasts undecoded/);
+    expect(r.stdout).toMatch(/← SAT-1 ACCEPTED status #\d+/);
+    expect(r.stdout).toMatch(/← SAT-1 ACCEPTED pause #\d+: pause {2}\[\w+, loop paused/);
+    expect(r.stdout).toMatch(/ground: 3 sent, 3 accepted, 0 failed, 0 refused, 0 unanswered/);
+    expect(a.metrics.counter('ground_commands', 'accepted').value).toBe(3);
+    expect(a.isPaused).toBe(false);
+    // The counter file sits beside the key and holds the last counter used.
+    const last = Number(readFileSync(join(dir, 'ground.key.counter'), 'utf8'));
+    expect(a.state.groundCounters.get([...a.state.groundCounters.keys()][0]!)).toBe(last);
+  }, 30_000);
+});
