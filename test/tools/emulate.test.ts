@@ -100,7 +100,8 @@ describeWithTool('socat', SOCAT_INSTALL)('fsw emulate (built CLI, socat ptys, re
     expect([...paths.keys()]).toEqual(['SAT-1', 'SAT-2']);
     expect(paths.get('SAT-1')).toBe(join(ptyDir, 'SAT-1'));
     const socats = childrenNamed(emu.child.pid!, 'socat');
-    expect(socats).toHaveLength(2);
+    expect(socats).toHaveLength(3); // two satellites and nominal's ground station
+    expect(emu.stdout).toMatch(new RegExp(`^GROUND +${join(ptyDir, 'GROUND')} {2}\\(ground station`, 'm'));
 
     const clock = new RealClock();
     const clients = [...paths].map(([id, path]) => ({
@@ -159,7 +160,7 @@ describeWithTool('socat', SOCAT_INSTALL)('fsw emulate (built CLI, socat ptys, re
     const dir = dirname(paths.get('SAT-1')!);
     expect(existsSync(paths.get('SAT-1')!)).toBe(true);
     const socats = childrenNamed(emu.child.pid!, 'socat');
-    expect(socats).toHaveLength(1);
+    expect(socats).toHaveLength(2); // the satellite and nominal's ground station
     const { code } = await emu.exited;
     expect(code).toBe(0);
     expect(emu.stdout).toContain('stopped (--duration 0.5 s)');
