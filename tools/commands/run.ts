@@ -20,6 +20,8 @@ import { paceDelayMs, parseSpeed, SPEED_HELP, SPEED_MAX, stepSeconds, type Speed
 import { renderFrame, renderPlainProgress, renderTable, type ProgressInfo } from '../view/render.js';
 import { ActionTally, headline, satRows } from '../view/rows.js';
 import { renderSummary, type RunSummary } from '../view/summary.js';
+import { CONFIG_OPTION_HELP, resolveCommandConfig, scenarioWithAgentConfig } from '../config/command-options.js';
+import type { ResolvedConfig } from '../config/resolve.js';
 import { emulateScenario } from './emulate.js';
 import { formatSeconds, intArg, positiveNumberArg, processIO, type CliIO, type CommandModule } from './common.js';
 
@@ -37,6 +39,8 @@ export interface RunOptions {
   report?: string | boolean;
   /** Set when stdout is a terminal: the live view is redrawn in place, cut to this width. */
   tty?: { columns: number };
+  /** The configuration (--config, FSW_ variables): its explicit agent fields go over the scenario's. */
+  configured?: ResolvedConfig;
 }
 
 /** The default report path: out/report-<scenario>-<seed>.html (scenario names from files are made safe for a file name). */
@@ -78,7 +82,7 @@ function summarise(run: InProcessRun, base: Pick<RunSummary, 'scenario' | 'seed'
 
 /** Runs a scenario in process; resolves with the summary (also printed), after writing the report. */
 export async function runScenario(scenarioArg: string, opts: RunOptions, io: CliIO): Promise<RunSummary> {
-  const scenario = emulateScenario(scenarioArg, opts);
+  const scenario = scenarioWithAgentConfig(emulateScenario(scenarioArg, opts), opts.configured);
   const duration = opts.duration ?? scenario.duration_s;
   const speed = opts.speed ?? SPEED_MAX;
   const sats = scenario.constellation.count;
@@ -162,6 +166,7 @@ export const runCommand: CommandModule = {
           'Agents whose hardware resets them, or that are powered off, boot again from their journal.',
       )
       .argument('[scenario]', `a shipped scenario (${names.join(', ')}) or a path to a YAML/JSON scenario file`, 'nominal')
+      .addOption(new Option('--config <file>', CONFIG_OPTION_HELP))
       .addOption(new Option('--sats <n>', 'number of satellites (overrides constellation.count; 1 to 1000)').argParser(intArg(1, 1000)))
       .addOption(new Option('--seed <n>', 'random seed (overrides the scenario\'s seed)').argParser(intArg(0, 0xffffffff)))
       .addOption(new Option('--duration <s>', 'virtual seconds to run (default: the scenario\'s duration_s)').argParser(positiveNumberArg('a number of seconds > 0')))
@@ -180,6 +185,7 @@ Examples:
   fsw run my-scenario.yaml --duration 1200
   fsw run leader-loss --speed x10            # 10 virtual seconds per wall second
   fsw run nominal --report /tmp/nominal.html # or --no-report
+  FSW_AGENT__CYCLE_HZ=5 fsw run --config fsw.yaml   # sections emulator, run, agent (fsw config --help)
 
 On a terminal the progress bar and the table are redrawn in place; piped or redirected, the
 same figures come as plain lines at every --every step. The report is one HTML file that
@@ -187,10 +193,12 @@ opens with no network (charts drawn by uPlot, inlined).
 
 Exit status: 0 ran to the end (or stopped on Ctrl-C), 1 failure, 2 bad usage.`,
       )
-      .action(async (scenarioArg: string, opts: RunOptions) => {
+      .action(async (_scenario: string, opts: RunOptions, cmd: Command) => {
+        // Flags typed over FSW_ variables over the --config file (tools/config/README.md).
+        const c = resolveCommandConfig('run', cmd, io);
         // The live view redraws in place only on a real terminal (never for an injected CliIO).
         const tty = io === processIO && process.stdout.isTTY ? { columns: process.stdout.columns || 100 } : undefined;
-        await runScenario(scenarioArg, { ...opts, ...(tty ? { tty } : {}) }, io);
+        await runScenario(c.scenario, { ...opts, ...c.options, configured: c.resolved, ...(tty ? { tty } : {}) }, io);
       });
   },
 };

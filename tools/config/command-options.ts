@@ -89,8 +89,8 @@ export function resolveCommandConfig(command: ConfiguredCommand, cmd: Command, i
  * section (scenario < file < environment < flags; defaults never override the scenario),
  * validated once here so that a bad value names its source. Throws FswConfigError.
  */
-export function scenarioWithAgentConfig(scenario: Scenario, resolved: ResolvedConfig): Scenario {
-  if (Object.keys(resolved.explicitAgent).length === 0) return scenario;
+export function scenarioWithAgentConfig(scenario: Scenario, resolved: ResolvedConfig | undefined): Scenario {
+  if (!resolved || Object.keys(resolved.explicitAgent).length === 0) return scenario;
   const own: ConfigLayer = { source: 'file', value: { agent: scenario.agent as ConfigTree }, nameOf: () => `scenario ${scenario.name}` };
   const layers = [own, ...resolved.layers];
   const checked = validateSection(layers, 'agent', (v) => parseAgentConfig(v, 'agent'));

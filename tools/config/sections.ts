@@ -47,8 +47,9 @@ function report(value: unknown): unknown {
 function scenario(value: unknown): unknown {
   const names = builtinScenarioNames();
   if (typeof value === 'string' && (names.includes(value) || existsSync(value))) return value;
-  const what = `a shipped scenario (${names.join(', ')}) or the path of a YAML/JSON scenario file`;
-  throw new Error(typeof value === 'string' ? `no scenario "${value}": expected ${what}` : `must be ${what}`);
+  // Worded as fsw emulate/run word it for the argument.
+  if (typeof value === 'string') throw new Error(`no scenario "${value}": not a shipped scenario (${names.join(', ')}) and no such file`);
+  throw new Error(`must be a shipped scenario (${names.join(', ')}) or the path of a YAML/JSON scenario file`);
 }
 
 const seed = scalar(intArg(0, 0xffffffff), 'an integer from 0 to 4294967295');

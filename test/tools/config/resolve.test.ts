@@ -146,7 +146,7 @@ describe('resolveConfig: invalid values name their source, the field and what it
     const r = issues({ file: cfg, env: {} });
     expect(r).toContainEqual(expect.stringMatching(new RegExp(`^${cfg} \\(file\\) → agent\\.cycle_hz: .*0\\.1`)));
     expect(r).toContain(`${cfg} (file) → emulator.seed: must be an integer from 0 to 4294967295`);
-    expect(r).toContainEqual(expect.stringMatching(new RegExp(`^${cfg} \\(file\\) → emulator\\.scenario: no scenario "no-such-scenario": expected a shipped scenario \\(.*nominal.*\\)`)));
+    expect(r).toContainEqual(expect.stringMatching(new RegExp(`^${cfg} \\(file\\) → emulator\\.scenario: no scenario "no-such-scenario": not a shipped scenario \\(.*nominal.*\\) and no such file`)));
     expect(r).toContain(`${cfg} (file) → emulate.baud: must be an integer from 50 to 4000000`);
     expect(r).toHaveLength(4);
   });
