@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -8,7 +9,8 @@ import { serveConstellation, type ServedConstellation } from '../../../emulator/
 import { Agent } from '../../../firmware-agent/agent.js';
 import { parseAgentConfig } from '../../../firmware-agent/config/load.js';
 import { createLogger } from '../../../firmware-agent/observability/log.js';
-import { fswInProcess } from '../../helpers/cli.js';
+import { captureIO, fswInProcess } from '../../helpers/cli.js';
+import { runGround } from '../../../tools/commands/ground.js';
 import { pollUntil } from '../../helpers/pty.js';
 import { describeWithTool, SOCAT_INSTALL } from '../../helpers/system-tool.js';
 
@@ -20,13 +22,14 @@ import { describeWithTool, SOCAT_INSTALL } from '../../helpers/system-tool.js';
 describeWithTool('socat', SOCAT_INSTALL)('fsw ground --port against fsw emulate\'s ground station', () => {
   let served: ServedConstellation | undefined;
   let agent: Agent | undefined;
+  let dir = '';
   afterAll(async () => {
     await agent?.stop();
     await served?.stop();
   });
 
   it('prints the station line; signed commands from a script are answered by the agent; its metrics count them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ground-port-'));
+    dir = mkdtempSync(join(tmpdir(), 'ground-port-'));
     const keygen = await fswInProcess(['ground', 'keygen', '--out', dir]);
     expect(keygen.code).toBe(0);
     const lines: string[] = [];
@@ -57,5 +60,20 @@ describeWithTool('socat', SOCAT_INSTALL)('fsw ground --port against fsw emulate\
     // The counter file sits beside the key and holds the last counter used.
     const last = Number(readFileSync(join(dir, 'ground.key.counter'), 'utf8'));
     expect(a.state.groundCounters.get([...a.state.groundCounters.keys()][0]!)).toBe(last);
+  }, 30_000);
+
+  it('interactive: lines from stdin; a bad line is answered with what is wrong and the console carries on; quit leaves', async () => {
+    const input = new PassThrough();
+    const c = captureIO();
+    const done = runGround({ port: served!.groundPath!, key: join(dir, 'ground.key'), baud: 115200, summaryEvery: 60, replyTimeout: 5 }, c.io, input);
+    input.write('help\nlaunch SAT-1\nstatus SAT-1\n');
+    await pollUntil(() => /ACCEPTED status/.test(c.out()), 'the status reply', 5000);
+    input.write('quit\n');
+    await done;
+    expect(c.out()).toContain('type help for the commands, quit to leave');
+    expect(c.out()).toContain('cancel SAT ACTION_ID');
+    expect(c.out()).toContain('? unknown command "launch" (type help)');
+    expect(c.out()).toMatch(/ground: 1 sent, 1 accepted/);
+    expect(agent!.metrics.counter('ground_commands', 'accepted').value).toBe(4);
   }, 30_000);
 });
