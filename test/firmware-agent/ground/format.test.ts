@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodePlain } from '../../../hal/index.js';
-import { encodeBody, encodeReply, parseBody, parseEnvelope, parseReply, MAX_COMMAND_BYTES } from '../../../firmware-agent/ground/format.js';
+import { encodeBody, encodeReply, parseBody, parseEnvelope, parseReply, MAX_COMMAND_BYTES, type GroundReply } from '../../../firmware-agent/ground/format.js';
 
 describe('ground command format', () => {
   it('every command survives encode → parse', () => {
@@ -37,7 +37,7 @@ describe('ground command format', () => {
   });
 
   it('replies survive encode → parse; an ISL frame (version byte 1) or garbage is not a reply', () => {
-    const r = { result: 'failed', sat: 'SAT-2', n: 9, op: 'cancel', why: 'no_such_action: x', status: { mode: 'safe', paused: true, actions: ['a'], boots: 2 } } as const;
+    const r: GroundReply = { result: 'failed', sat: 'SAT-2', n: 9, op: 'cancel', why: 'no_such_action: x', status: { mode: 'safe', paused: true, actions: ['a'], boots: 2 } };
     expect(parseReply(encodeReply(r))).toEqual(r);
     expect(parseReply(encodeReply({ result: 'refused', sat: 'SAT-2', n: null, why: 'malformed: x' }))).toEqual({ result: 'refused', sat: 'SAT-2', n: null, why: 'malformed: x' });
     expect(parseReply(Uint8Array.from([1, 1, 0, 255, 0, 0, 0, 0, 0, 0, 0]))).toBeUndefined();
