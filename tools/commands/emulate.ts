@@ -7,6 +7,7 @@ import { Option, type Command } from 'commander';
 import type { ServedConstellation, ServeStatus } from '../../emulator/serve.js';
 import { builtinScenarioNames, parseScenario, resolveScenario, ScenarioError } from '../../emulator/scenario/load.js';
 import type { Scenario } from '../../emulator/scenario/schema.js';
+import { CONFIG_OPTION_HELP, resolveCommandConfig } from '../config/command-options.js';
 import { formatSeconds, intArg, listArg, positiveNumberArg, UsageError, type CliIO, type CommandModule } from './common.js';
 
 export interface EmulateOptions {
@@ -128,6 +129,7 @@ export const emulateCommand: CommandModule = {
       .summary('serve emulated satellites on pseudo-terminals or serial ports, in real time')
       .description(DESCRIPTION)
       .argument('[scenario]', `a shipped scenario (${names.join(', ')}) or a path to a YAML/JSON scenario file`, 'nominal')
+      .addOption(new Option('--config <file>', CONFIG_OPTION_HELP))
       .addOption(new Option('--sats <n>', 'number of satellites (overrides the scenario\'s constellation.count; 1 to 1000)').argParser(intArg(1, 1000)))
       .addOption(new Option('--seed <n>', 'random seed (overrides the scenario\'s seed; 0 to 4294967295)').argParser(intArg(0, 0xffffffff)))
       .addOption(
@@ -150,13 +152,16 @@ Examples:
   fsw emulate thermal-runaway --sats 3 --pty-dir /tmp/sats
   fsw emulate nominal --sats 2 --ports /dev/ttyUSB0,/dev/ttyUSB1 --baud 115200
   fsw emulate my-scenario.yaml --duration 600
+  FSW_EMULATOR__SEED=7 fsw emulate --config fsw.yaml   # sections emulator, emulate (fsw config --help)
 
 Needs socat for ptys (Debian: apt-get install -y socat).
 Exit status: 0 stopped on request, 1 failure (socat missing, a port would not open),
 2 bad usage (invalid option value, unknown or invalid scenario, --ports count mismatch).`,
       )
-      .action(async (scenarioArg: string, opts: EmulateOptions) => {
-        await runEmulate(scenarioArg, opts, io);
+      .action(async (_scenario: string, opts: EmulateOptions, cmd: Command) => {
+        // Flags typed over FSW_ variables over the --config file (tools/config/README.md).
+        const c = resolveCommandConfig('emulate', cmd, io);
+        await runEmulate(c.scenario, { ...opts, ...c.options }, io);
       });
   },
 };

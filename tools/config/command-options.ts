@@ -34,6 +34,7 @@ export const COMMAND_FLAGS = {
     ...EMULATOR_FLAGS,
     { option: 'ptyDir', flag: '--pty-dir', path: 'emulate.pty_dir' },
     { option: 'ports', flag: '--ports', path: 'emulate.ports' },
+    { option: 'groundPort', flag: '--ground-port', path: 'emulate.ground_port' },
     { option: 'baud', flag: '--baud', path: 'emulate.baud' },
     { option: 'duration', flag: '--duration', path: 'emulate.duration_s' },
     { option: 'statusEvery', flag: '--status-every', path: 'emulate.status_every_s' },

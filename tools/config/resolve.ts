@@ -37,6 +37,7 @@ export interface EmulatorSection {
 export interface EmulateSection {
   pty_dir: string | null;
   ports: string[] | null;
+  ground_port: string | null;
   baud: number;
   duration_s: number | null;
   status_every_s: number;

@@ -66,6 +66,7 @@ export const EMULATOR_FIELDS: Record<string, FieldSpec> = {
 export const EMULATE_FIELDS: Record<string, FieldSpec> = {
   pty_dir: { parse: text('a directory path'), default: null, help: 'where the pty links go (default: a fresh temporary directory)' },
   ports: { parse: ports, default: null, help: 'serve on these real serial ports, one per satellite, instead of ptys' },
+  ground_port: { parse: text('a serial port path'), default: null, help: "with ports: serve the scenario's ground station on this serial port too (default: none; on ptys it gets its own pty)" },
   baud: { parse: baud, default: 115200, help: 'baud rate for ports' },
   duration_s: { parse: seconds, default: null, help: 'stop after this many seconds of real time (default: run until Ctrl-C)' },
   status_every_s: { parse: seconds, default: 5, help: 'seconds between status lines' },

@@ -50,6 +50,34 @@ describe('fsw run with a configuration', () => {
   });
 });
 
+describe('fsw emulate with a configuration (all stop before serving, or at a port that is not there)', () => {
+  it('emulator.sats and emulate.ports from the file reach the command', async () => {
+    const cfg = file('emulate.yaml', 'emulator:\n  sats: 3\nemulate:\n  ports: [/dev/ttyFSW-A, /dev/ttyFSW-B]\n');
+    const r = await fsw(['emulate', '--config', cfg]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--ports names 2 port(s) but scenario "nominal" has 3 satellite(s)');
+  });
+
+  it('--sats typed wins over the file; the ports from FSW_EMULATE__PORTS are then opened (and fail, exit 1, naming the port)', async () => {
+    const cfg = file('emulate2.yaml', 'emulator:\n  sats: 3\nemulate:\n  duration_s: 1\n');
+    const port = join(tmp, 'no-such-tty');
+    vi.stubEnv('FSW_EMULATE__PORTS', JSON.stringify([port]));
+    const r = await fsw(['emulate', '--config', cfg, '--sats', '1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(port);
+  }, 20_000);
+
+  it('ports in the file and a pty directory in the environment exclude each other: exit 2 naming both', async () => {
+    const cfg = file('emulate3.yaml', 'emulate:\n  ports: [/dev/ttyUSB0]\n');
+    vi.stubEnv('FSW_EMULATE__PTY_DIR', '/tmp/sats');
+    const r = await fsw(['emulate', '--config', cfg]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${cfg} (file)`);
+    expect(r.stderr).toContain('FSW_EMULATE__PTY_DIR (env)');
+    expect(r.stderr).toContain('ports and pty_dir exclude each other');
+  });
+});
+
 describe('fsw agent with a configuration', () => {
   it('a bad FSW_AGENT__ variable exits 2 naming it, before the port is opened', async () => {
     vi.stubEnv('FSW_AGENT__CYCLE_HZ', '0');
