@@ -11,7 +11,7 @@ import {
 } from './format.js';
 import { RecordingLink } from './recording-link.js';
 
-/** Default cap on a recording file: about 2 days of a nominal agent (README.md). */
+/** Default cap on a recording file: ~36 h of a nominal solo agent, ~17 h with the swarm (README.md). */
 export const DEFAULT_MAX_RECORDING_BYTES = 256 * 1024 * 1024;
 const FLUSH_BYTES = 64 * 1024;
 const FLUSH_MS = 1000;
