@@ -1,10 +1,19 @@
 import { createActor, type Actor } from 'xstate';
-import { xstateClock, type Timer } from '../../hal/time/clock.js';
+import { xstateClock } from '../../hal/time/clock.js';
 import { Emitter } from '../../hal/util/emitter.js';
+import { compareRank, isPreVote, preVote, rank } from './candidate-rank.js';
+import {
+  ELECTION_DEFAULTS, NOOP_ACTION, quorumSize, validateConfig,
+  type ElectionConfig, type ElectionEvents, type ElectionOptions, type ElectionStats, type ProposedEntry,
+} from './election-config.js';
 import { electionMachine, stateOf } from './election-machine.js';
 import type { LogEntry, SwarmMessage, SwarmMessageOf, SwarmRole } from './messages.js';
 import { RaftLog } from './raft-log.js';
-import { BROADCAST, type NodeId, type Outbox, type Qos, type SwarmClock, type SwarmStore } from './types.js';
+import { LeaderReplication } from './replication.js';
+import { BROADCAST, type NodeId, type Qos } from './types.js';
+
+export { ELECTION_DEFAULTS, NOOP_ACTION, quorumSize, type ElectionConfig, type ElectionEvents, type ElectionOptions, type ElectionStats, type ProposedEntry } from './election-config.js';
+export { isPreVote } from './candidate-rank.js';
 
 /**
  * Raft (Ongaro & Ousterhout, "In Search of an Understandable Consensus Algorithm", 2014) for
@@ -19,9 +28,9 @@ import { BROADCAST, type NodeId, type Outbox, type Qos, type SwarmClock, type Sw
  * index is volatile and re-learned from the leader after a restart.
  *
  * Wire: `vote_req`, `vote`, `append`, `append_ack` only, sent at QoS 0 (Raft retries by
- * itself). On a refused `append`, `append_ack.match` carries a hint — the index after which
- * the leader should retry (the follower's last index, or the index before a conflicting run)
- * — and the leader moves nextIndex straight there.
+ * itself). The leader's side of replication — follower progress, flow control sized to the
+ * radio, heartbeats, commit by quorum, the lease — is `LeaderReplication` (replication.ts);
+ * this class keeps the follower's side (`onAppend`) and everything about terms and votes.
  *
  * PreVote (Raft thesis §9.6, `pre_vote`, on by default): before a candidacy a node asks every
  * member whether it would vote for it in the next term — a `vote_req`/`vote` carrying
@@ -32,20 +41,10 @@ import { BROADCAST, type NodeId, type Outbox, type Qos, type SwarmClock, type Sw
  * never forces a working leader to step down when it comes back. Safety is Raft's: pre-votes
  * decide nothing; the real vote follows. A refused pre-vote answers with the member's term,
  * which a node that was away adopts (so a rejoining node learns the current term at once).
- * `pre` is an extra field that the `messages.ts` schemas let through and the ISL codec carries
- * (ISL-FORMAT.md §6: all fields but `t`); a test pins that down
- * (test/firmware-agent/swarm/election/pre-vote.test.ts).
+ * `pre` is an optional field of both schemas in `messages.ts`, carried by the ISL codec
+ * (ISL-FORMAT.md §6); a test pins that down (test/firmware-agent/swarm/election/pre-vote.test.ts).
  *
- * Flow control (the ISL is 9,600 bit/s, one packet at a time, so an append of 1 KB holds the
- * radio for ~0.85 s): heartbeats go once, broadcast, whatever the followers' progress; an
- * `append` carries at most `max_entries_per_append` entries and, when the transport can size
- * messages (`sizeOf`), at most `max_append_bytes` on the air; and each follower has at most
- * one unacknowledged append with entries in flight (etcd's probe state). An append that was
- * not acknowledged is sent again only after `append_retry_ms`, and only once the follower has
- * been heard from since (so a dead member costs one append, not one per heartbeat).
- *
- * Commit: an entry commits when stored on a quorum and of the leader's current term (§5.4.2);
- * earlier entries commit with it. A new leader appends a no-op of its term (§8) so that what a
+ * Commit: a new leader appends a no-op of its term (§8) so that what a
  * deposed leader left behind commits without waiting for a proposal. Every node delivers
  * committed entries in index order, each once per process lifetime (`commit` event, and
  * `onCommit` for all but the no-ops); after a restart delivery starts again from index 1 as the
@@ -66,118 +65,6 @@ import { BROADCAST, type NodeId, type Outbox, type Qos, type SwarmClock, type Sw
  * leadership and starts a fresh machine as follower (`stats.machineErrors`).
  */
 
-export interface ElectionConfig {
-  /** Randomised election timeout, uniform in [min, max] ms. */
-  election_timeout_min_ms: number;
-  election_timeout_max_ms: number;
-  /** Leader heartbeat (empty `append`) period, ms. */
-  heartbeat_ms: number;
-  /** A leader that has not heard a quorum (acks) for this long steps down, ms. */
-  lease_ms: number;
-  /** Below this health (0..1) a node does not stand, and a leader steps down. */
-  stand_threshold: number;
-  /** Quorum: majority of members (floor(n/2)+1), or two thirds (ceil(2n/3)). */
-  quorum: 'majority' | 'two_thirds';
-  /** Start as standby (votes and replicates, never stands). */
-  standby: boolean;
-  /** At most this many entries in one `append` (the rest follows on the acks). */
-  max_entries_per_append: number;
-  /** A new leader appends a no-op entry of its term, so entries of earlier terms commit
-   *  without waiting for a new proposal (Raft §5.4.2, §8). Not delivered to `onCommit`. */
-  noop_on_election: boolean;
-  /** After a split vote, the higher-ranked candidate (log, then a per-term hash of its id)
-   *  stands again first and the others yield (a liveness heuristic; see `candidateTimeoutMs`). */
-  split_vote_tiebreak: boolean;
-  /** Send vote requests, heartbeats, and appends that are the same for several peers once to
-   *  BROADCAST rather than once per peer. */
-  broadcast: boolean;
-  /** Ask for pre-votes before standing (Raft thesis §9.6; see the file comment). */
-  pre_vote: boolean;
-  /** Largest `append` on the air, bytes, when the transport can size messages (`sizeOf`);
-   *  an append always carries at least one entry. */
-  max_append_bytes: number;
-  /** An append with entries that was not acknowledged is sent again after this long, ms (and
-   *  only once the follower has been heard from since). 0: `election_timeout_min_ms`. */
-  append_retry_ms: number;
-}
-
-export const ELECTION_DEFAULTS: Readonly<ElectionConfig> = Object.freeze({
-  election_timeout_min_ms: 300,
-  election_timeout_max_ms: 600,
-  heartbeat_ms: 100,
-  lease_ms: 500,
-  stand_threshold: 0.5,
-  quorum: 'majority',
-  standby: false,
-  max_entries_per_append: 16,
-  noop_on_election: true,
-  split_vote_tiebreak: true,
-  broadcast: true,
-  pre_vote: true,
-  max_append_bytes: 512,
-  append_retry_ms: 0,
-});
-
-/** Action of the leader's no-op entry (never delivered to `onCommit`). */
-export const NOOP_ACTION = 'raft.noop';
-
-export type ProposedEntry = Omit<LogEntry, 'index' | 'term'>;
-
-export interface ElectionOptions extends SwarmClock {
-  self: NodeId;
-  /** Every voting member, self included. */
-  members: readonly NodeId[];
-  outbox: Outbox;
-  store: SwarmStore;
-  /** This node's health, 0..1 (read when deciding to stand and at every leader heartbeat). */
-  health?: () => number;
-  config?: Partial<ElectionConfig>;
-  /** Each committed application entry, in index order, once per index per process lifetime. */
-  onCommit?: (entry: LogEntry) => void;
-  /** QoS of Raft messages (default 0). */
-  qos?: Qos;
-  /** Bytes a message takes on the air (the ISL frame), Infinity if it cannot be sent at all.
-   *  Enables `max_append_bytes`, and `propose` refuses an entry that could never be sent. */
-  sizeOf?: (msg: SwarmMessage) => number;
-}
-
-export interface ElectionEvents {
-  role: [role: SwarmRole, term: number];
-  leader: [leader: NodeId | null, term: number];
-  term: [term: number];
-  /** Every index as it commits (no-ops included), in order, once per process lifetime. */
-  commit: [index: number, entry: LogEntry];
-  /** `onCommit` threw (the entry still counts as delivered). */
-  applyError: [err: unknown, entry: LogEntry];
-}
-
-export interface ElectionStats {
-  votesGranted: number;
-  votesRefused: number;
-  preVotesGranted: number;
-  preVotesRefused: number;
-  /** Pre-vote rounds started (each may or may not lead to a candidacy). */
-  preCandidacies: number;
-  candidacies: number;
-  elected: number;
-  leaseLost: number;
-  stepDownHealth: number;
-  appendsRefused: number;
-  /** Messages that break the protocol (e.g. an `append` of our own term while we lead). */
-  anomalies: number;
-  /** Appends with entries sent to one follower or broadcast, and those that were resends. */
-  appendsShipped: number;
-  appendsResent: number;
-  /** Sends the transport refused (thrown; nothing sent). */
-  sendErrors: number;
-  /** The role machine failed (an action threw) and was restarted as follower. */
-  machineErrors: number;
-}
-
-export function quorumSize(n: number, kind: ElectionConfig['quorum']): number {
-  return kind === 'two_thirds' ? Math.ceil((2 * n) / 3) : Math.floor(n / 2) + 1;
-}
-
 export class Election extends Emitter<ElectionEvents> {
   readonly self: NodeId;
   readonly members: readonly NodeId[];
@@ -197,7 +84,8 @@ export class Election extends Emitter<ElectionEvents> {
   private readonly machine: ReturnType<typeof electionMachine.provide>;
   private actor: Actor<typeof electionMachine>;
   private readonly qos: Qos;
-  private readonly retryMs: number;
+  /** The leader's side: follower progress, lease, heartbeats, commit (replication.ts). */
+  private readonly replication: LeaderReplication;
 
   // Persistent (mirrored in the store).
   private currentTerm: number;
@@ -217,15 +105,6 @@ export class Election extends Emitter<ElectionEvents> {
   private preVotes = new Set<NodeId>();
   // Candidate.
   private votes = new Set<NodeId>();
-  // Leader: each follower's replication progress.
-  private readonly progress = new Map<NodeId, Progress>();
-  /** Last time each peer answered us in our current term as leader (vote or ack). */
-  private readonly lastAck = new Map<NodeId, number>();
-  private flushTimer: Timer | undefined;
-  /** Leader: an empty append announcing a new commit index is about to go (see `advanceCommit`). */
-  private commitBeatTimer: Timer | undefined;
-  /** Leader: the first heartbeat of the term is still to go. */
-  private firstBeat = false;
   private readonly notes: (() => void)[] = [];
   /** The current candidacy: when it started, its random draw, competitors seen. */
   private candidacy = { start: 0, draw: 0, outranked: false, outranks: false };
@@ -244,13 +123,26 @@ export class Election extends Emitter<ElectionEvents> {
     this.quorum = quorumSize(members.length, this.config.quorum);
     this.health = opts.health ?? (() => 1);
     this.qos = opts.qos ?? 0;
-    this.retryMs = this.config.append_retry_ms > 0 ? this.config.append_retry_ms : this.config.election_timeout_min_ms;
 
     const loaded = opts.store.load();
     this.currentTerm = loaded.term;
     this.votedForId = loaded.votedFor;
     this.raftLog = new RaftLog(opts.store, loaded.log);
     if (this.raftLog.lastTerm > this.currentTerm) throw new Error(`swarm store: log has term ${this.raftLog.lastTerm} beyond the persisted term ${this.currentTerm}`);
+    this.replication = new LeaderReplication({
+      clock: opts.clock, random: opts.random, config: this.config, peers: this.peers, quorum: this.quorum, log: this.raftLog, stats: this.stats, sizeOf: opts.sizeOf,
+      term: () => this.currentTerm,
+      role: () => this.roleNow,
+      state: () => this.state,
+      running: () => this.running,
+      commitIndex: () => this.commit,
+      commitTo: (n) => {
+        this.commit = n;
+        this.applyCommitted();
+      },
+      send: (to, msg) => this.send(to, msg),
+      flushEvents: () => this.flush(),
+    });
 
     const cfg = this.config;
     this.machine = electionMachine.provide({
@@ -259,7 +151,7 @@ export class Election extends Emitter<ElectionEvents> {
         startPreVote: () => this.startPreVote(),
         startCandidacy: () => this.startCandidacy(),
         becomeLeader: () => this.becomeLeader(),
-        sendHeartbeats: () => this.replicate('tick'),
+        sendHeartbeats: () => this.replication.replicate('tick'),
         endLeadership: () => this.endLeadership(),
         forgetLeader: () => this.setLeader(null),
         noteLeaseLost: () => void this.stats.leaseLost++,
@@ -270,7 +162,7 @@ export class Election extends Emitter<ElectionEvents> {
         wonVotes: () => this.votes.size >= this.quorum,
         wonPreVotes: () => this.preVotes.size >= this.quorum,
         preVote: () => cfg.pre_vote,
-        leaseLost: () => this.clock.now() >= this.leaseExpiry() - 1e-6,
+        leaseLost: () => this.clock.now() >= this.replication.leaseExpiry() - 1e-6,
         unhealthy: () => !(this.health() >= cfg.stand_threshold),
       },
       delays: {
@@ -278,7 +170,7 @@ export class Election extends Emitter<ElectionEvents> {
         heartbeat: () => cfg.heartbeat_ms,
         candidateTimeout: () => Math.max(0, this.candidacy.start + this.candidateTimeoutMs() - this.clock.now()),
         // Capped at lease_ms: with no lease to lose (a quorum of one) it is re-checked at leisure.
-        leaseCheck: () => Math.min(cfg.lease_ms, Math.max(1, this.leaseExpiry() - this.clock.now())),
+        leaseCheck: () => Math.min(cfg.lease_ms, Math.max(1, this.replication.leaseExpiry() - this.clock.now())),
       },
     });
     this.actor = this.createMachineActor(cfg.standby);
@@ -325,7 +217,7 @@ export class Election extends Emitter<ElectionEvents> {
 
   /** Leader that has heard a quorum within lease_ms (what a reader of `leader` should trust). */
   get hasLease(): boolean {
-    return this.roleNow === 'leader' && this.clock.now() < this.leaseExpiry() - 1e-6;
+    return this.roleNow === 'leader' && this.clock.now() < this.replication.leaseExpiry() - 1e-6;
   }
 
   get running(): boolean {
@@ -350,10 +242,7 @@ export class Election extends Emitter<ElectionEvents> {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.flushTimer?.cancel();
-    this.flushTimer = undefined;
-    this.commitBeatTimer?.cancel();
-    this.commitBeatTimer = undefined;
+    this.replication.cancelTimers();
     this.actor.stop();
   }
 
@@ -395,8 +284,8 @@ export class Election extends Emitter<ElectionEvents> {
       if (!Number.isFinite(n)) return null;
     }
     this.raftLog.append(e);
-    this.advanceCommit(); // a single-member constellation commits at once
-    this.scheduleFlush();
+    this.replication.advanceCommit(); // a single-member constellation commits at once
+    this.replication.scheduleFlush();
     this.flush();
     return e;
   }
@@ -421,7 +310,7 @@ export class Election extends Emitter<ElectionEvents> {
         case 'append':
           return this.onAppend(from, msg);
         case 'append_ack':
-          return this.onAppendAck(from, msg);
+          return this.replication.onAppendAck(from, msg);
       }
     } finally {
       this.flush();
@@ -490,7 +379,7 @@ export class Election extends Emitter<ElectionEvents> {
   private onVote(from: NodeId, msg: SwarmMessageOf<'vote'>): void {
     if (this.roleNow !== 'candidate' || msg.term !== this.currentTerm || !msg.granted) return;
     this.votes.add(from);
-    this.lastAck.set(from, this.clock.now());
+    this.replication.heardFrom(from, this.clock.now());
     this.actor.send({ type: 'VOTE' });
   }
 
@@ -544,35 +433,6 @@ export class Election extends Emitter<ElectionEvents> {
     this.send(from, { t: 'append_ack', term: this.currentTerm, success: true, match });
   }
 
-  /**
-   * Leader: a follower's answer. Success proves its log matches ours through `match`.
-   * A refusal's hint says where to probe next (clamped to [matchIndex + 1, lastIndex + 1]); a
-   * hint that agrees with what we already believe is ignored (the answer to a heartbeat, or to
-   * an append still on its way), so refusals never multiply appends. Either way, a follower
-   * that needs entries and has none in flight (or one overdue) gets the next batch now.
-   */
-  private onAppendAck(from: NodeId, msg: SwarmMessageOf<'append_ack'>): void {
-    if (this.roleNow !== 'leader' || msg.term !== this.currentTerm) return;
-    const pr = this.progress.get(from);
-    if (!pr) return;
-    const now = this.clock.now();
-    this.lastAck.set(from, now);
-    const last = this.raftLog.lastIndex;
-    if (msg.success) {
-      const m = Math.min(msg.match, last);
-      if (m > pr.match) pr.match = m;
-      if (m + 1 > pr.next) pr.next = m + 1;
-      if (pr.inflight && pr.match >= pr.inflight.upTo) pr.inflight = undefined;
-      this.advanceCommit();
-    } else {
-      const hinted = Math.max(pr.match + 1, Math.min(msg.match + 1, last + 1));
-      if (hinted !== pr.next) {
-        pr.next = hinted;
-        pr.inflight = undefined;
-      }
-    }
-    if (this.wantsEntries(pr) && this.mayShip(from, pr, now)) this.ship(from, pr, now);
-  }
 
   // ── machine actions ────────────────────────────────────────────────────────────────────
 
@@ -601,7 +461,7 @@ export class Election extends Emitter<ElectionEvents> {
     this.votes = new Set([this.self]);
     this.preVotes.clear();
     this.candidacy = { start: this.clock.now(), draw: this.opts.random(), outranked: false, outranks: false };
-    this.lastAck.clear();
+    this.replication.forgetAcks();
     this.setLeader(null);
     const term = this.currentTerm;
     this.notify(() => this.emit('term', term));
@@ -611,86 +471,21 @@ export class Election extends Emitter<ElectionEvents> {
   private becomeLeader(): void {
     this.stats.elected++;
     const next = this.raftLog.lastIndex + 1;
-    this.progress.clear();
-    for (const p of this.peers) this.progress.set(p, { next, match: 0, inflight: undefined });
+    this.replication.begin(next);
     this.setLeader(this.self);
-    this.firstBeat = true;
     if (this.config.noop_on_election) {
       const e: LogEntry = { index: next, term: this.currentTerm, cid: `${NOOP_ACTION}:${this.currentTerm}:${this.self}`, action: NOOP_ACTION, params: {}, deadlineMs: 0, proposedAt: Math.max(0, Math.floor(this.clock.now())), targets: [] };
       this.raftLog.append(e);
     }
-    this.advanceCommit();
+    this.replication.advanceCommit();
     // The first heartbeat (which carries the no-op) follows from the `beat.tick` entry.
   }
 
   private endLeadership(): void {
-    this.progress.clear();
-    this.lastAck.clear();
-    this.flushTimer?.cancel();
-    this.flushTimer = undefined;
-    this.commitBeatTimer?.cancel();
-    this.commitBeatTimer = undefined;
+    this.replication.end();
     if (this.leaderId === this.self) this.setLeader(null);
   }
 
-  /**
-   * One round of replication. `tick` (the heartbeat): every follower must hear us, so one
-   * append always goes out — broadcast, carrying the entries that the largest group of
-   * followers waiting at the same index needs, or none (a heartbeat at our last index, which
-   * followers in sync accept and the others answer with a hint). Followers that need other
-   * entries, and may be sent some now, get their own append. `flush` (after a proposal): only
-   * followers that need entries and may be sent some. Without broadcast, each follower gets
-   * its own append (entries, or an empty one at its nextIndex).
-   */
-  private replicate(why: 'tick' | 'flush'): void {
-    if (this.peers.length === 0) return;
-    const now = this.clock.now();
-    if (why === 'tick' && this.firstBeat) {
-      this.firstBeat = false;
-      // A new leader's first word is an empty heartbeat before its no-op: the smallest packet,
-      // so that every follower knows the leader (and stops standing) as early as the air allows.
-      const last = this.raftLog.lastIndex;
-      if (this.config.broadcast && this.peers.length > 1 && this.config.noop_on_election && this.raftLog.at(last)?.action === NOOP_ACTION) {
-        this.send(BROADCAST, this.appendFrom(last, 0));
-      }
-    }
-    const ready: NodeId[] = [];
-    for (const p of this.peers) {
-      const pr = this.progress.get(p);
-      if (pr && this.wantsEntries(pr) && this.mayShip(p, pr, now)) ready.push(p);
-    }
-    if (!this.config.broadcast || this.peers.length === 1) {
-      for (const p of this.peers) {
-        const pr = this.progress.get(p);
-        if (!pr) continue;
-        if (ready.includes(p)) this.ship(p, pr, now);
-        else if (why === 'tick') this.send(p, this.appendFrom(pr.next, 0));
-      }
-      return;
-    }
-    // The largest group of ready followers at one nextIndex (ties: the furthest along).
-    const groups = new Map<number, NodeId[]>();
-    for (const p of ready) {
-      const next = this.progress.get(p)!.next;
-      const g = groups.get(next);
-      if (g) g.push(p);
-      else groups.set(next, [p]);
-    }
-    let best: { next: number; peers: NodeId[] } | undefined;
-    for (const [next, g] of groups) if (!best || g.length > best.peers.length || (g.length === best.peers.length && next > best.next)) best = { next, peers: g };
-    // The group goes by broadcast when it has several followers, or when a heartbeat is due
-    // anyway (the same packet serves both); otherwise a tick sends an empty heartbeat.
-    let covered: readonly NodeId[] = [];
-    if (best && (best.peers.length > 1 || why === 'tick')) {
-      const msg = this.appendFrom(best.next, this.config.max_entries_per_append);
-      this.send(BROADCAST, msg);
-      this.noteShipped(best.peers, msg, now);
-      covered = best.peers;
-    } else if (why === 'tick') {
-      this.send(BROADCAST, this.appendFrom(this.raftLog.lastIndex + 1, 0));
-    }
-    for (const p of ready) if (!covered.includes(p)) this.ship(p, this.progress.get(p)!, now);
-  }
 
   // ── helpers ────────────────────────────────────────────────────────────────────────────
 
@@ -783,131 +578,14 @@ export class Election extends Emitter<ElectionEvents> {
     this.notify(() => this.emit('leader', id, term));
   }
 
-  /** When the lease ends: the quorum-th most recent answer (self counts as now) + lease_ms. */
-  private leaseExpiry(): number {
-    const need = this.quorum - 1;
-    if (need <= 0) return Infinity;
-    const acks = this.peers.map((p) => this.lastAck.get(p) ?? -Infinity).sort((a, b) => b - a);
-    return (acks[need - 1] ?? -Infinity) + this.config.lease_ms;
-  }
 
-  private wantsEntries(pr: Progress): boolean {
-    return pr.next <= this.raftLog.lastIndex;
-  }
 
-  /**
-   * Whether a follower may be sent entries now: none in flight, or the one in flight is overdue
-   * (`append_retry_ms`) and the follower has answered something since it left — so it is
-   * alive and the append (or its ack) was lost. A silent follower gets no resends.
-   */
-  private mayShip(peer: NodeId, pr: Progress, now: number): boolean {
-    const f = pr.inflight;
-    if (!f) return true;
-    return now - f.at >= this.retryMs && (this.lastAck.get(peer) ?? -Infinity) > f.at;
-  }
 
-  /** One append with entries to `peer`, from its nextIndex; it is now in flight. */
-  private ship(peer: NodeId, pr: Progress, now: number): void {
-    const msg = this.appendFrom(pr.next, this.config.max_entries_per_append);
-    this.send(peer, msg);
-    this.noteShipped([peer], msg, now);
-  }
 
-  private noteShipped(peers: readonly NodeId[], msg: SwarmMessageOf<'append'>, now: number): void {
-    if (msg.entries.length === 0) return;
-    const upTo = msg.prevIndex + msg.entries.length;
-    this.stats.appendsShipped++;
-    for (const p of peers) {
-      const pr = this.progress.get(p);
-      if (!pr) continue;
-      if (pr.inflight) this.stats.appendsResent++;
-      pr.inflight = { upTo, at: now };
-    }
-  }
 
-  /**
-   * The append from `next`: at most `maxEntries` entries and, when the transport can size
-   * messages, at most `max_append_bytes` on the air (but always one entry when there is one
-   * and `maxEntries` > 0: an entry too big for the frame was refused by `propose`).
-   */
-  private appendFrom(next: number, maxEntries: number): SwarmMessageOf<'append'> {
-    const prevIndex = next - 1;
-    const entries = maxEntries > 0 ? this.raftLog.slice(next, maxEntries) : [];
-    const msg: SwarmMessageOf<'append'> = { t: 'append', term: this.currentTerm, prevIndex, prevTerm: this.raftLog.termAt(prevIndex) ?? 0, entries, commit: this.commit };
-    const sizeOf = this.opts.sizeOf;
-    if (sizeOf && entries.length > 1) {
-      const cap = this.config.max_append_bytes;
-      const fits = (k: number): boolean => {
-        try {
-          return sizeOf({ ...msg, entries: entries.slice(0, k) }) <= cap;
-        } catch {
-          return false;
-        }
-      };
-      if (!fits(entries.length)) {
-        // The most entries that fit (at least one): a binary search over the count.
-        let lo = 1;
-        let hi = entries.length - 1;
-        while (lo < hi) {
-          const mid = (lo + hi + 1) >> 1;
-          if (fits(mid)) lo = mid;
-          else hi = mid - 1;
-        }
-        msg.entries = entries.slice(0, lo);
-      }
-    }
-    return msg;
-  }
 
-  /** Coalesce the proposals of one instant into one round of appends. */
-  private scheduleFlush(): void {
-    if (this.flushTimer || this.peers.length === 0) return;
-    this.flushTimer = this.clock.setTimer(0, () => {
-      this.flushTimer = undefined;
-      if (!this.running || this.roleNow !== 'leader') return;
-      try {
-        this.replicate('flush');
-      } finally {
-        this.flush();
-      }
-    });
-  }
 
-  /** Leader: the highest index of the current term stored on a quorum commits (Raft §5.4.2). */
-  private advanceCommit(): void {
-    for (let n = this.raftLog.lastIndex; n > this.commit; n--) {
-      if (this.raftLog.termAt(n) !== this.currentTerm) break; // earlier terms commit only indirectly
-      let count = 1;
-      for (const p of this.peers) if ((this.progress.get(p)?.match ?? 0) >= n) count++;
-      if (count >= this.quorum) {
-        this.commit = n;
-        this.applyCommitted();
-        this.scheduleCommitBeat();
-        return;
-      }
-    }
-  }
 
-  /**
-   * Leader: the commit index just advanced. Followers learn it from the next append, which may
-   * be a whole heartbeat period away (or queued behind other traffic with the old index in it),
-   * and apply nothing until then; so one empty append at our last index goes out now (coalesced
-   * per instant): followers in sync accept it and commit, the others answer with a hint that
-   * agrees with what we believe (ignored). A heartbeat like any other: no Raft rule changes.
-   */
-  private scheduleCommitBeat(): void {
-    if (this.commitBeatTimer || this.peers.length === 0 || this.roleNow !== 'leader') return;
-    this.commitBeatTimer = this.clock.setTimer(0, () => {
-      this.commitBeatTimer = undefined;
-      if (!this.running || this.roleNow !== 'leader' || this.state !== 'leader') return;
-      try {
-        if (this.config.broadcast && this.peers.length > 1) this.send(BROADCAST, this.appendFrom(this.raftLog.lastIndex + 1, 0));
-        else for (const p of this.peers) this.send(p, this.appendFrom(this.progress.get(p)?.next ?? this.raftLog.lastIndex + 1, 0));
-      } finally {
-        this.flush();
-      }
-    });
-  }
 
   private applyCommitted(): void {
     if (this.applying) return;
@@ -946,42 +624,6 @@ export class Election extends Emitter<ElectionEvents> {
   }
 }
 
-/** A follower's replication progress, on the leader. */
-interface Progress {
-  /** Next index to send (Raft's nextIndex). */
-  next: number;
-  /** Highest index known to match ours (Raft's matchIndex). */
-  match: number;
-  /** The append with entries sent and not yet acknowledged (through `upTo`), if any. */
-  inflight: { upTo: number; at: number } | undefined;
-}
-
-/** Pre-vote request/answer: a `vote_req` or `vote` with `pre: true` (see the file comment). */
-type PreVoteFlag = { pre?: boolean };
-
-function preVote<M extends SwarmMessageOf<'vote_req'> | SwarmMessageOf<'vote'>>(msg: M): M {
-  return { ...msg, pre: true } as M & PreVoteFlag;
-}
-
-export function isPreVote(msg: SwarmMessage): boolean {
-  return (msg.t === 'vote_req' || msg.t === 'vote') && (msg as PreVoteFlag).pre === true;
-}
-
-type Rank = readonly [lastLogTerm: number, lastLogIndex: number, hash: number, id: NodeId];
-
-/** A candidate's rank in one term: more up-to-date log first, then a per-term hash of its id
- *  (so no node is always preferred), then the id. Every node computes the same order. */
-function rank(term: number, id: NodeId, lastLogTerm: number, lastLogIndex: number): Rank {
-  let h = (2166136261 ^ term) >>> 0; // FNV-1a over the term and the id
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619) >>> 0;
-  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
-  return [lastLogTerm, lastLogIndex, h, id];
-}
-
-function compareRank(a: Rank, b: Rank): number {
-  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return (a[i] as number) > (b[i] as number) ? 1 : -1;
-  return a[3] === b[3] ? 0 : a[3] > b[3] ? 1 : -1;
-}
 
 function wellFormed(msg: SwarmMessageOf<'append'>): boolean {
   let prevTerm = msg.prevTerm;
@@ -993,15 +635,3 @@ function wellFormed(msg: SwarmMessageOf<'append'>): boolean {
   return true;
 }
 
-function validateConfig(c: ElectionConfig): void {
-  const bad = (why: string): never => {
-    throw new RangeError(`election config: ${why}`);
-  };
-  if (!(c.election_timeout_min_ms > 0) || !(c.election_timeout_max_ms >= c.election_timeout_min_ms)) bad('need 0 < election_timeout_min_ms ≤ election_timeout_max_ms');
-  if (!(c.heartbeat_ms > 0) || !(c.heartbeat_ms < c.election_timeout_min_ms)) bad('need 0 < heartbeat_ms < election_timeout_min_ms');
-  if (!(c.lease_ms > c.heartbeat_ms)) bad('need lease_ms > heartbeat_ms');
-  if (!(c.stand_threshold >= 0 && c.stand_threshold <= 1)) bad('stand_threshold must be in 0..1');
-  if (!(Number.isInteger(c.max_entries_per_append) && c.max_entries_per_append >= 1)) bad('max_entries_per_append must be an integer ≥ 1');
-  if (!(c.max_append_bytes >= 1)) bad('max_append_bytes must be ≥ 1');
-  if (!(c.append_retry_ms >= 0)) bad('append_retry_ms must be ≥ 0 (0: election_timeout_min_ms)');
-}
