@@ -125,7 +125,7 @@ describe('fsw replay: damaged files and the swarm key', () => {
   it('a corrupt record inside the first boot: E_RECORDING_CORRUPT; the second boot, after its marker, still replays', async () => {
     const file = join(tmp, 'corrupt.rec');
     const b = readFileSync(join(solo.rec, 'SAT-2.rec'));
-    b[Math.floor(b.length / 4)] ^= 0xff;
+    b[Math.floor(b.length / 4)]! ^= 0xff;
     writeFileSync(file, b);
     const r = await fswInProcess(['replay', file, '--json']);
     expect(r.stderr).toMatch(/E_RECORDING_CORRUPT: session 1: /);
