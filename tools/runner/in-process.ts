@@ -20,7 +20,9 @@ export interface InProcessOptions {
   logFor?: (sat: string) => AgentLogger;
   /**
    * Flight-recorder directory: each satellite's agent records into `<dir>/<sat>.rec`, every
-   * boot (a reset, a power cycle) appended as a new session. `fsw replay` replays them.
+   * boot (a reset, a power cycle) appended as a new session. `fsw replay` replays them. The
+   * run's (seed-derived) constellation key goes to `<dir>/constellation.key`, where the
+   * recordings' `swarm.key_file` points.
    */
   record?: string;
   /** Sees every agent event (the report and the live view use this). */
@@ -52,8 +54,9 @@ export class InProcessRun {
     mkdirSync(opts.workDir, { recursive: true });
     if (opts.record) mkdirSync(opts.record, { recursive: true });
     // The constellation key of a simulated run is derived from the seed (a mission's key is
-    // random and lives in a file on each board, never in the repository).
-    const keyFile = join(opts.workDir, 'constellation.key');
+    // random and lives in a file on each board, never in the repository). With `record`, it is
+    // kept beside the recordings (never in them), so that they replay after the work dir is gone.
+    const keyFile = join(opts.record ?? opts.workDir, 'constellation.key');
     writeFileSync(keyFile, createHash('sha256').update(`constellation-key:${opts.scenario.seed}`).digest('hex') + '\n', { mode: 0o600 });
     const ids = satIds(opts.scenario.constellation.count, opts.scenario.constellation.id_prefix);
     const base = { ...opts.agentConfig, ...opts.scenario.agent } as Record<string, unknown>;

@@ -10,7 +10,7 @@ import { InProcessRun } from '../../../tools/runner/in-process.js';
  * Two satellites for 240 virtual seconds with faults on both: SAT-1's payload runs away
  * thermally from 20 s (degraded), SAT-2's thermal sensor drops out at 60–120 s (degraded, then
  * nominal) and SAT-2 is powered off at 150 s and on at 170 s (a second boot: a second session,
- * booted from its journal). Recorded into `<dir>/rec`; journals and the key in `<dir>/work`.
+ * booted from its journal). Recorded into `<dir>/rec` (with the run's key file); journals in `<dir>/work`.
  */
 export async function recordFaultyRun(dir: string, swarm: boolean, durationS = 240): Promise<{ rec: string; work: string }> {
   const scenario = parseScenario({

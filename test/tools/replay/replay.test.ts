@@ -152,7 +152,7 @@ describe('fsw replay: damaged files and the swarm key', () => {
   });
 
   it('a swarm recording whose key file is gone: exit 2 asking for --key-file; with it, zero differences', async () => {
-    const key = join(swarm.work, 'constellation.key');
+    const key = join(swarm.rec, 'constellation.key');
     const moved = join(tmp, 'elsewhere.key');
     renameSync(key, moved);
     try {
@@ -167,13 +167,20 @@ describe('fsw replay: damaged files and the swarm key', () => {
     }
   }, 60_000);
 
+  it('an in-process run\'s recordings replay after its work dir (journals) is gone: the run\'s key is kept beside them', async () => {
+    rmSync(swarm.work, { recursive: true, force: true });
+    const r = await fswInProcess(['replay', join(swarm.rec, 'SAT-2.rec')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  }, 60_000);
+
   it('the key itself is never in the recording, only its path', () => {
-    const keyHex = readFileSync(join(swarm.work, 'constellation.key'), 'utf8').trim();
+    const keyHex = readFileSync(join(swarm.rec, 'constellation.key'), 'utf8').trim();
     const bytes = readFileSync(join(swarm.rec, 'SAT-1.rec'));
     expect(bytes.includes(Buffer.from(keyHex, 'utf8'))).toBe(false);
     expect(bytes.includes(Buffer.from(keyHex, 'hex'))).toBe(false);
     const h = readRecording(bytes).sessions[0]!.header;
-    expect((h.config.swarm as { key_file: string }).key_file).toBe(join(swarm.work, 'constellation.key'));
+    expect((h.config.swarm as { key_file: string }).key_file).toBe(join(swarm.rec, 'constellation.key'));
   });
 });
 
