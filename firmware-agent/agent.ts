@@ -171,7 +171,6 @@ export class Agent extends Emitter<AgentEvents> {
       const c = snap.context;
       const reason = this.restoredMode ? 'restored from the journal' : this.overrideReason ?? `health ${c.overall.toFixed(2)} (streaks: low ${c.lowStreak}, safe ${c.safeStreak}, ok ${c.okStreak})`;
       this.restoredMode = false;
-      this.overrideReason = undefined;
       this.record({ type: 'mode', mode: to, from, at: Math.floor(clock.now()), reason }, 'cycle');
       this.metrics.counter('mode_transitions', to).inc();
       this.log.event('MODE_CHANGE', { from, to, reason });
@@ -293,8 +292,10 @@ export class Agent extends Emitter<AgentEvents> {
 
   /** Ground: force a mode (the machine's automatic transitions start over from it). */
   overrideMode(mode: Mode, reason: string): void {
+    // The machine transitions inside send(): the reason is for this transition only (none if already in `mode`).
     this.overrideReason = reason;
     this.modes.send({ type: 'OVERRIDE', mode, at: this.opts.clock.now(), reason });
+    this.overrideReason = undefined;
   }
 
   /** The swarm node, when enabled with members and a key; otherwise the agent flies solo. */
