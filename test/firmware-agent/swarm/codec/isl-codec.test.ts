@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodePlain } from '../../../../hal/protocol/codec.js';
 import {
-  createIslCodec, HEADER_BYTES, HEADER_BYTES_MID, ISL_DROP_REASONS, isIslError, KIND_CODES, TAG_BYTES, type IslCodec, type IslDecodeResult,
+  createIslCodec, HEADER_BYTES, ISL_DROP_REASONS, isIslError, KIND_CODES, TAG_BYTES, type IslCodec, type IslDecodeResult,
 } from '../../../../firmware-agent/swarm/isl-codec.js';
 import { encodeHealthBody, HEALTH_QUANTUM } from '../../../../firmware-agent/swarm/health-codec.js';
 import { keyId } from '../../../../firmware-agent/swarm/keys.js';
