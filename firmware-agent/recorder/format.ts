@@ -65,7 +65,33 @@ export interface FullRecord { type: 'full'; t: number; bytes: number }
 export type EventRecord = RxRecord | TxRecord | DropRecord | LinkRecord | DecisionRecord | ModeRecord | StepsRecord | EndRecord | FullRecord;
 export type RecordingRecord = SessionRecord | EventRecord;
 
-const EVENT_TYPES = new Set(['rx', 'tx', 'drop', 'link', 'decision', 'mode', 'steps', 'end', 'full']);
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isText = (x: unknown): x is string => typeof x === 'string';
+
+/** The fields each event type needs (a record from a damaged or foreign writer is refused, not half-used). */
+const EVENT_CHECKS: Record<EventRecord['type'], (r: Record<string, unknown>) => boolean> = {
+  rx: (r) => r.b instanceof Uint8Array,
+  tx: (r) => r.b instanceof Uint8Array,
+  drop: (r) => r.r === 'escape' || r.r === 'crc' || r.r === 'oversize',
+  link: (r) => isText(r.s),
+  decision: (r) => isText(r.id) && isText(r.rule) && (r.action === null || isText(r.action)) && typeof r.ok === 'boolean',
+  mode: (r) => isText(r.from) && isText(r.to),
+  steps: (r) => isNum(r.end) && isNum(r.step) && r.step > 0,
+  end: (r) => isText(r.reason),
+  full: (r) => isNum(r.bytes),
+};
+
+function validEvent(r: { type: string } & Record<string, unknown>): r is EventRecord & Record<string, unknown> {
+  const check = EVENT_CHECKS[r.type as EventRecord['type']];
+  return check !== undefined && isNum(r.t) && check(r);
+}
+
+function validHeader(r: Record<string, unknown>): r is SessionRecord & Record<string, unknown> {
+  const link = r.link as Record<string, unknown> | undefined;
+  return isText(r.id) && isNum(r.start) && (r.sat === null || isText(r.sat)) && typeof r.config === 'object' && r.config !== null
+    && (r.drive === 'event' || r.drive === 'steps') && !!link && isText(link.name) && isText(link.state)
+    && (r.journal === null || r.journal instanceof Uint8Array) && isNum(r.journal_bytes);
+}
 
 /**
  * Written before every session header. Sessions are independent (each boots from its own
@@ -148,18 +174,18 @@ export function readRecording(b: Uint8Array): Recording {
     const to = marks[k + 1] ?? b.length;
     const scan = scanRecords(buf.subarray(from, to), 0);
     const bad = (code: RecordingProblem['code'], offset: number, why: string): void => void problems.push({ code, offset, session: sessions.length > 0 && scan.records.length > 0 ? sessions.length - 1 : null, why });
-    const first = scan.records[0] as unknown as RecordingRecord | undefined;
-    if (!first || first.type !== 'session') {
-      if (first) bad('E_RECORDING_CORRUPT', from, `session ${k + 1} does not start with a session header (${first.type})`);
+    const first = scan.records[0] as unknown as (RecordingRecord & Record<string, unknown>) | undefined;
+    if (!first || first.type !== 'session' || !validHeader(first)) {
+      if (first) bad('E_RECORDING_CORRUPT', from, `session ${k + 1} does not start with a valid session header (${first.type})`);
       else if (scan.stop) bad(scan.stop.reason.startsWith('torn') ? 'E_RECORDING_TORN' : 'E_RECORDING_CORRUPT', from + scan.stop.offset, `session ${k + 1} header: ${scan.stop.why}`);
       return;
     }
     const s: Session = { header: first, events: [], ended: false, full: false };
     sessions.push(s);
     for (let i = 1; i < scan.records.length; i++) {
-      const r = scan.records[i] as unknown as EventRecord;
-      if (!EVENT_TYPES.has(r.type) || typeof r.t !== 'number') {
-        bad('E_RECORDING_CORRUPT', -1, `session ${k + 1}, record ${i + 1}: unknown type ${JSON.stringify(r.type)} or no time; the session is read up to it`);
+      const r = scan.records[i]! as { type: string } & Record<string, unknown>;
+      if (!validEvent(r)) {
+        bad('E_RECORDING_CORRUPT', -1, `session ${k + 1}, record ${i + 1}: not a valid record (type ${JSON.stringify(r.type)}); the session is read up to it`);
         return;
       }
       s.events.push(r);

@@ -7,7 +7,8 @@ import type { AgentEvents } from '../../../firmware-agent/agent.js';
 import { parseAgentConfig } from '../../../firmware-agent/config/load.js';
 import type { Decision } from '../../../firmware-agent/decide/types.js';
 import {
-  DEFAULT_MAX_RECORDING_BYTES, FlightRecorder, MAX_JOURNAL_IN_HEADER, readRecording, RecordingError, SESSION_MARKER, type FlightRecorderOptions,
+  DEFAULT_MAX_RECORDING_BYTES, encodeRecordingRecord, FlightRecorder, MAX_JOURNAL_IN_HEADER, readRecording, RecordingError, recordingFileHeader, SESSION_MARKER,
+  type FlightRecorderOptions, type RecordingRecord,
 } from '../../../firmware-agent/recorder/index.js';
 import { DEFAULT_RECORD_MAX_BYTES } from '../../../firmware-agent/main.js';
 
@@ -191,5 +192,23 @@ describe('readRecording', () => {
     // Cut inside the only session header: nothing to replay.
     expect(() => readRecording(b.subarray(0, 40))).toThrow(expect.objectContaining({ code: 'E_RECORDING_TORN' }) as Error);
     expect(existsSync(join(tmp, 'no'))).toBe(false);
+  });
+
+  it('a record with the wrong fields (a foreign or buggy writer) ends its session there; a bad header drops the session', async () => {
+    const good = readRecording(await twoSessions());
+    const [s1, s2] = good.sessions;
+    const bad = { type: 'rx', t: 5, b: 'not bytes' } as unknown as RecordingRecord;
+    const file = Buffer.concat([
+      recordingFileHeader(),
+      SESSION_MARKER, encodeRecordingRecord(s1!.header), encodeRecordingRecord(s1!.events[0]!), encodeRecordingRecord(bad), encodeRecordingRecord(s1!.events[1]!),
+      SESSION_MARKER, encodeRecordingRecord({ ...s2!.header, drive: 'sometimes' } as unknown as RecordingRecord), encodeRecordingRecord(s2!.events[0]!),
+      SESSION_MARKER, encodeRecordingRecord(s2!.header), ...s2!.events.map((e) => encodeRecordingRecord(e)),
+    ]);
+    const r = readRecording(file);
+    expect(r.problems.map((p) => p.code)).toEqual(['E_RECORDING_CORRUPT', 'E_RECORDING_CORRUPT']);
+    expect(r.problems[0]!.why).toMatch(/record 3: not a valid record \(type "rx"\)/);
+    expect(r.sessions).toHaveLength(2);
+    expect(r.sessions[0]!.events).toHaveLength(1);
+    expect(r.sessions[1]!.events).toHaveLength(s2!.events.length);
   });
 });
