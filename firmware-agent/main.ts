@@ -1,14 +1,15 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --lite-mode
+#!/usr/bin/env -S node --max-semi-space-size=1 --lite-mode --no-expose-wasm
 /**
  * The board entry point: ONE agent on a real serial port (a UART, a USB-CDC adapter, or a
  * pseudo-terminal served by `fsw emulate`), on a real-time clock.
  *
- *   node --max-semi-space-size=1 --lite-mode dist/firmware-agent/main.js --port /dev/serial0 --config /etc/fsw/agent.yaml --journal /var/lib/fsw/agent.journal
+ *   node --max-semi-space-size=1 --lite-mode --no-expose-wasm dist/firmware-agent/main.js --port /dev/serial0 --config /etc/fsw/agent.yaml --journal /var/lib/fsw/agent.journal
  *
  * or the file itself (`chmod +x`), whose first line gives node the same flags. They are the
  * board's memory settings (peak RSS ≤ 60 MB, measured by `npm run bench -- --only agent-rss`):
- * a 1 MB young generation, and V8 without its optimizing compilers (the decision step stays
- * well inside its 1 ms budget interpreted). Plain `node main.js` works too, with ~15 MB more.
+ * a 1 MB young generation, and V8 without its compilers to machine code (the decision step
+ * stays well inside its 1 ms budget interpreted); --no-expose-wasm only silences lite mode's
+ * warning that it turns WebAssembly off. Plain `node main.js` works too, with ~15 MB more.
  *
  * It runs on a board without dev dependencies, the emulator or tools/: it imports only hal/,
  * firmware-agent/, node builtins and runtime dependencies, and parses its arguments with

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, escapeLabelValue, type FamilyView } from './metrics.js';
 
@@ -72,13 +72,16 @@ export interface MetricsServer {
  * Serves `GET /metrics` (and HEAD) on `host:port` with node:http; any other path is 404, any
  * other method on /metrics 405. Port 0 binds an ephemeral port (see `.port`). Rejects when
  * the port cannot be bound. Loopback by default: exposing it off-board is a deliberate choice.
+ * node:http is loaded here, on the first call: the endpoint is off by default, and an agent
+ * that does not serve it saves the module's memory (~1 MB of RSS).
  */
-export function serveMetrics(
+export async function serveMetrics(
   metrics: MetricsSource,
   port: number,
   host = '127.0.0.1',
   opts: RenderOptions = {},
 ): Promise<MetricsServer> {
+  const { createServer } = await import('node:http');
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== '/metrics') {

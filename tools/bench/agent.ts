@@ -34,6 +34,9 @@
  *   each), next to a bare `node -e` (spawn → first statement) in rotating order. Then one
  *   ~10 s run: peak RSS (VmHWM, read just before SIGTERM), next to the bare node's.
  *   Targets: first cycle <= 300 ms, peak RSS <= 60 MB (10^6 bytes).
+ *   Every process here (main.js, the bench child, the bare node, and in agent-slips the
+ *   agent and its timer baseline) runs with the board's node flags: those on main.js's first
+ *   line (`#!/usr/bin/env -S node FLAGS`), which a board applies by running the file.
  *
  * agent-slips: the same child agent at 10 Hz in real time for 30 s (shortened; the issue's
  *   figure is 10 min: BENCH_LONG=1 runs 600 s), counting slips (cycles over budget) and
@@ -59,7 +62,7 @@ import { decide } from '../../firmware-agent/decide/policy.js';
 import { SOLO_CONTEXT, type GlobalContext, type Mode } from '../../firmware-agent/decide/types.js';
 import { TelemetryStore } from '../../firmware-agent/telemetry/store.js';
 import { InProcessRun } from '../runner/in-process.js';
-import { CHILD_SCRIPT, spawnChild, type ChildMessage } from './child.js';
+import { boardNodeFlags, CHILD_SCRIPT, spawnChild, type ChildMessage } from './child.js';
 import { figure, isLong, LatencyRecorder, machineLoad, median, repoRoot, skipped, type Benchmark, type BenchContext, type Figure } from './harness.js';
 
 let sink = 0; // keeps results observable so the JIT cannot drop the work
@@ -230,6 +233,7 @@ const decisionBench: Benchmark = {
     }
     const us = (ms: number): number => ms * 1000;
     const show = (x: LatencyRecorder): string => `${[50, 90, 99, 99.9].map((p) => us(x.percentileMs(p)).toFixed(1)).join('/')}/${us(x.maxMs).toFixed(0)}`;
+    ctx.log(`node flags here: ${process.execArgv.join(' ') || '(none)'}; a board runs ${boardFlags().join(' ') || '(none)'} (node FLAGS dist/tools/bench/index.js --only agent-decision measures that)`);
     ctx.log(`${n} cycles (${passes} passes of ${perPass}); per pass ${Math.round(raised / passes)} anomalies raised, ${Math.round(actions / passes)} cycles with an action, ${Math.round(refusals / passes)} refused`);
     ctx.log(`p50/p90/p99/p99.9/max µs: decision ${show(step)}; snapshot ${show(snapRec)}; eventful cycles (${eventful.count}: raised/cleared/action) ${show(eventful)}`);
     if (mismatches) ctx.log(`WARNING: replay fidelity: ${mismatches}/${perPass} pass-0 decisions differ from the live agent's (first: ${firstMismatch})`);
@@ -356,7 +360,7 @@ interface AgentRun {
 /** The bench child agent (child.ts), run for `seconds` after its first cycle (0: exit then). */
 async function runAgentChild(path: string, sat: string, seconds: number, journalDir: string): Promise<AgentRun> {
   const t0 = epochMs();
-  const child = spawnChild([CHILD_SCRIPT, 'agent', '--path', path, '--sat', sat, '--seconds', String(seconds), '--t0', String(t0), '--journal', join(journalDir, `${sat}.journal`)]);
+  const child = spawnChild([CHILD_SCRIPT, 'agent', '--path', path, '--sat', sat, '--seconds', String(seconds), '--t0', String(t0), '--journal', join(journalDir, `${sat}.journal`)], boardFlags());
   try {
     const first = await child.message('first-cycle', 15_000);
     const done = await child.message('done', seconds * 1000 + 20_000);
@@ -368,7 +372,7 @@ async function runAgentChild(path: string, sat: string, seconds: number, journal
 }
 
 async function runBareNode(holdMs: number): Promise<{ first: ChildMessage; done: ChildMessage }> {
-  const child = spawnChild(['-e', BARE_NODE, '--', String(epochMs()), String(holdMs)]);
+  const child = spawnChild(['-e', BARE_NODE, '--', String(epochMs()), String(holdMs)], boardFlags());
   try {
     const first = await child.message('first-cycle', 10_000);
     const done = await child.message('done', holdMs + 10_000);
@@ -392,6 +396,8 @@ function procRss(pid: number | undefined): { hwm: number; rss: number } | undefi
 
 /** The board entry point, once built (another issue); preferred over the bench child. */
 const MAIN_JS = join(repoRoot(), 'dist', 'firmware-agent', 'main.js');
+/** The node flags a board runs main.js with (its first line); read at each launch, after the build. */
+const boardFlags = (): string[] => boardNodeFlags(MAIN_JS);
 
 interface Launch {
   /** Spawn → the first watchdog pet reaching the hardware (sent at the end of the first cycle), ms. */
@@ -422,8 +428,8 @@ async function launchAgent(kind: 'main' | 'child', served: ServedConstellation, 
   const t0 = performance.now();
   const child =
     kind === 'main'
-      ? spawnChild([MAIN_JS, '--port', path, '--journal', journal, '--id', sat])
-      : spawnChild([CHILD_SCRIPT, 'agent', '--path', path, '--sat', sat, '--seconds', String(seconds + 60), '--t0', String(epochMs()), '--journal', journal]);
+      ? spawnChild([MAIN_JS, '--port', path, '--journal', journal, '--id', sat], boardFlags())
+      : spawnChild([CHILD_SCRIPT, 'agent', '--path', path, '--sat', sat, '--seconds', String(seconds + 60), '--t0', String(epochMs()), '--journal', journal], boardFlags());
   try {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -451,7 +457,7 @@ const MB = 1e6;
 const rssBench: Benchmark = {
   area: 'agent',
   name: 'rss',
-  title: 'agent process (dist/firmware-agent/main.js, else the bench child) on a pty against serveConstellation here: spawn → first cycle, peak RSS; baseline = bare `node -e`',
+  title: 'agent process (dist/firmware-agent/main.js, else the bench child) with the board node flags, on a pty against serveConstellation here: spawn → first cycle, peak RSS; baseline = bare `node -e`, same flags',
   run: async (ctx) => {
     const rounds = ctx.quick ? 2 : 5;
     const holdS = ctx.quick ? 3 : 10;
@@ -464,7 +470,7 @@ const rssBench: Benchmark = {
     const served = await serve(rounds * kinds.length + 1, ctx);
     if (typeof served === 'string') return [skipped(startName, 'ms', { atMost: 300 }, served), skipped(rssName, 'MB', { atMost: 60 }, served)];
     if (!haveMain) ctx.log(`${MAIN_JS} not built: measuring the bench child (tools/bench/child.ts) only`);
-    ctx.log(machineLoad());
+    ctx.log(`${machineLoad()}; node flags of every process, as on a board (main.js's first line): ${boardFlags().join(' ') || '(none)'}`);
     const journalDir = mkdtempSync(join(tmpdir(), 'agent-bench-rss-'));
     try {
       const ids = served.constellation.ids();
@@ -534,10 +540,10 @@ const slipsBench: Benchmark = {
     }
     const journalDir = mkdtempSync(join(tmpdir(), 'agent-bench-slips-'));
     try {
-      ctx.log(`running ${label}… (${machineLoad()})`);
+      ctx.log(`running ${label}… (${machineLoad()}; node flags ${boardFlags().join(' ') || '(none)'}, as on a board)`);
       const id = served.constellation.ids()[0]!;
       // The baseline: the same scheduler at the same rate, no work, in another process.
-      const timer = spawnChild([CHILD_SCRIPT, 'timer', '--periods', '100', '--seconds', String(seconds + 1)]);
+      const timer = spawnChild([CHILD_SCRIPT, 'timer', '--periods', '100', '--seconds', String(seconds + 1)], boardFlags());
       let base: ChildMessage;
       let r: AgentRun;
       try {

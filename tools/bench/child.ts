@@ -21,7 +21,7 @@
  *     timers with none of the work, on the same machine at the same time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fstatSync, mkdirSync, realpathSync, writeSync } from 'node:fs';
+import { fstatSync, mkdirSync, readFileSync, realpathSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -60,11 +60,27 @@ export interface ChildHandle {
 export const CHILD_SCRIPT = fileURLToPath(import.meta.url);
 
 /**
- * Spawns `node ARGS` with fd 3 as a JSON-lines report channel (see above). `args` is what
- * follows `node`: `[CHILD_SCRIPT, 'agent', …]` or `['-e', code, '--', …]`.
+ * The node flags a board runs the agent with: those on the first line of the built board
+ * entry (`#!/usr/bin/env -S node FLAGS`, dist/firmware-agent/main.js), so that benchmarks run
+ * the agent as a board does. [] when the file is missing or its first line names none.
  */
-export function spawnChild(args: string[]): ChildHandle {
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+export function boardNodeFlags(mainJs: string): string[] {
+  let first: string;
+  try {
+    first = readFileSync(mainJs, 'utf8').slice(0, 200).split('\n', 1)[0]!;
+  } catch {
+    return [];
+  }
+  const m = /^#!\/usr\/bin\/env -S node\s+(.+)$/.exec(first.trim());
+  return m ? m[1]!.trim().split(/\s+/) : [];
+}
+
+/**
+ * Spawns `node [NODE_FLAGS] ARGS` with fd 3 as a JSON-lines report channel (see above). `args`
+ * is what follows: `[CHILD_SCRIPT, 'agent', …]` or `['-e', code, '--', …]`.
+ */
+export function spawnChild(args: string[], nodeFlags: readonly string[] = []): ChildHandle {
+  const proc = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
   const messages: ChildMessage[] = [];
   const waiters: { type: string; resolve: (m: ChildMessage) => void }[] = [];
   let out = '';
