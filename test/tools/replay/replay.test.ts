@@ -214,3 +214,33 @@ describe('fsw replay: usage', () => {
     expect(report(r.stdout).sessions.map((s) => s.session)).toEqual([2]);
   }, 60_000);
 });
+
+describe('fsw decode on a recording', () => {
+  it('prints each session, then every frame with its agent-clock time and direction; --json too', async () => {
+    const file = join(solo.rec, 'SAT-2.rec');
+    const t = await fswInProcess(['decode', file]);
+    expect(t.code).toBe(0);
+    expect(t.stdout).toMatch(/^== session 1: agent SAT-2 \(SAT-2\), fsw-agent\/[\d.]+, booted .* at agent clock 0\.000 ms/m);
+    expect(t.stdout).toMatch(/^== session 2: agent SAT-2 /m);
+    expect(t.stdout).toMatch(/^ +\d+\.\d{3} tx #1 hello +seq +1 /m);
+    expect(t.stdout).toMatch(/^ +\d+\.\d{3} rx #\d+ sample +seq/m);
+    expect(t.stdout).toMatch(/^ +150000\.000 stopped: powered off$/m);
+    expect(t.stderr).toMatch(/^recording of 2 sessions: \d+ frames received, \d+ sent, 0 dropped by framing$/m);
+    const j = await fswInProcess(['decode', file, '--json']);
+    const lines = j.stdout.trim().split('\n').map((l) => JSON.parse(l) as { session?: number; t?: number; dir?: string; frame?: { kind: string } });
+    expect(lines.filter((l) => l.session !== undefined).map((l) => l.session)).toEqual([1, 2]);
+    const frames = lines.filter((l) => l.dir);
+    expect(frames.some((l) => l.dir === 'tx' && l.frame?.kind === 'cmd')).toBe(true);
+    // In time order within each session.
+    const first = frames.slice(0, 200).map((l) => l.t!);
+    expect(first).toEqual([...first].sort((a, b) => a - b));
+  }, 60_000);
+
+  it('a file that starts like a recording but is of another version: exit 1 naming E_RECORDING_VERSION', async () => {
+    const file = join(tmp, 'v9.rec');
+    writeFileSync(file, Buffer.from('FSWREC\x09\x00', 'latin1'));
+    const r = await fswInProcess(['decode', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('E_RECORDING_VERSION');
+  });
+});
