@@ -95,6 +95,8 @@ export class Agent extends Emitter<AgentEvents> {
    * still hears the new handshake and the radio; a stopped agent must act on neither.
    */
   private stopped = false;
+  /** The satellite id the hardware's hello gave (what the ground addresses commands to). */
+  private helloSat: string | undefined;
 
   constructor(private readonly opts: AgentOptions) {
     super();
@@ -110,6 +112,7 @@ export class Agent extends Emitter<AgentEvents> {
     this.telemetry = new TelemetryStore(clock, cfg.stale_after_periods);
     this.client.on('hello', (h) => {
       if (this.stopped) return;
+      this.helloSat = h.sat;
       this.telemetry.setDevices(h.devices);
       this.log.event('HAL_HELLO', { sat: h.sat, devices: h.devices.map((d) => d.id), watchdog_ms: h.watchdog_ms });
       // The first cycle runs at once (not a period later): the loop is flying from the hello on.
@@ -215,7 +218,7 @@ export class Agent extends Emitter<AgentEvents> {
     this.record({ type: 'boot', at: Math.floor(this.opts.clock.now()) }, 'now');
     this.swarm = this.createSwarm();
     this.ground = createAgentGround({
-      id: this.opts.id,
+      id: () => this.helloSat ?? this.opts.id,
       cfg: this.opts.config.ground,
       clock: this.opts.clock,
       client: this.client,

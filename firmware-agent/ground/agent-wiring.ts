@@ -15,7 +15,8 @@ import { GroundHandler, type Done } from './handler.js';
 import { groundKeyId, GroundKeyError, loadGroundPublicKey } from './keys.js';
 
 export interface AgentGroundParts {
-  id: string;
+  /** This satellite's id: the hardware's hello names it (the agent's --id until then). */
+  id: () => string;
   cfg: AgentConfig['ground'];
   clock: Clock;
   client: HardwareClient;

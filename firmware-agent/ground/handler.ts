@@ -35,7 +35,8 @@ export interface GroundTarget {
 }
 
 export interface GroundHandlerOptions {
-  self: string;
+  /** This satellite's id, as commands address it. */
+  self: () => string;
   /** The ground station's public key; undefined: every command is refused `no_key`. */
   key: KeyObject | undefined;
   /** The key's fingerprint (groundKeyId): counters are kept per key. */
@@ -80,7 +81,7 @@ export class GroundHandler {
     const body = parseBody(bytes);
     if (!body.ok) return this.refuse('malformed', body.why, peek);
     const cmd = body.value;
-    if (cmd.sat !== this.o.self) return this.refuse('wrong_target', `addressed to ${cmd.sat}`, peek);
+    if (cmd.sat !== this.o.self()) return this.refuse('wrong_target', `addressed to ${cmd.sat}`, peek);
     const last = this.o.lastCounter(keyId);
     if (cmd.n <= last) return this.refuse('replayed', `counter ${cmd.n} <= ${last}, the highest accepted`, peek);
     try {
@@ -118,14 +119,14 @@ export class GroundHandler {
     const detail = done.detail ?? describe(cmd);
     this.o.metrics.counter('ground_commands', 'accepted').inc();
     this.o.log.event('GROUND_CMD_ACCEPTED', { op: cmd.op, counter: cmd.n, detail });
-    this.send({ result: 'accepted', sat: this.o.self, n: cmd.n, op: cmd.op, why: detail, status: t.status() });
+    this.send({ result: 'accepted', sat: this.o.self(), n: cmd.n, op: cmd.op, why: detail, status: t.status() });
     return { result: 'accepted', n: cmd.n, op: cmd.op, why: detail };
   }
 
   private fail(cmd: CommandBody, why: string): GroundOutcome {
     this.o.metrics.counter('ground_commands', 'failed').inc();
     this.o.log.warn('GROUND_CMD_FAILED', { op: cmd.op, counter: cmd.n, reason: why });
-    this.send({ result: 'failed', sat: this.o.self, n: cmd.n, op: cmd.op, why, status: this.o.target.status() });
+    this.send({ result: 'failed', sat: this.o.self(), n: cmd.n, op: cmd.op, why, status: this.o.target.status() });
     return { result: 'failed', n: cmd.n, op: cmd.op, why };
   }
 
@@ -140,7 +141,7 @@ export class GroundHandler {
       const quiet = this.quietRefusals;
       this.quietRefusals = 0;
       this.o.log.warn('GROUND_CMD_REFUSED', { reason: result, detail, ...(peek.n !== undefined ? { counter: peek.n } : {}), ...(peek.op ? { op: peek.op } : {}), ...(quiet ? { unlogged_since_last: quiet } : {}) });
-      this.send({ result: 'refused', sat: this.o.self, n: peek.n ?? null, ...(peek.op ? { op: peek.op } : {}), why: `${result}: ${detail}` });
+      this.send({ result: 'refused', sat: this.o.self(), n: peek.n ?? null, ...(peek.op ? { op: peek.op } : {}), why: `${result}: ${detail}` });
     } else this.quietRefusals++;
     return { result, why: detail, ...peek };
   }

@@ -111,7 +111,7 @@ export class GroundConsole {
     const timer = this.o.clock.setTimer(this.o.replyTimeoutMs ?? 10_000, () => {
       if (!this.done(n)) return;
       this.stats.unanswered++;
-      this.say(`  no reply from ${sat} to #${n} within ${((this.o.replyTimeoutMs ?? 10_000) / 1000).toFixed(0)} s (out of view of ${this.station}?)`);
+      this.say(`  no reply from ${sat} to #${n} within ${((this.o.replyTimeoutMs ?? 10_000) / 1000).toFixed(0)} s (out of view of ${this.station}? a satellite answers at most one refusal a second)`);
     });
     this.waiting.set(n, { sat, op: cmd.op, cancel: () => timer.cancel() });
     return n;

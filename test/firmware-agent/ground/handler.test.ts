@@ -30,7 +30,7 @@ function rig(opts: { key?: boolean; persistFails?: boolean; target?: Partial<Gro
   };
   const withKey = opts.key ?? true;
   const h = new GroundHandler({
-    self: 'SAT-1',
+    self: () => 'SAT-1',
     key: withKey ? ground.publicKey : undefined,
     keyId: withKey ? groundKeyId(ground.publicKey) : undefined,
     lastCounter: (k) => counters.get(k) ?? 0,

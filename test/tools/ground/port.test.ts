@@ -41,7 +41,8 @@ describeWithTool('socat', SOCAT_INSTALL)('fsw ground --port against fsw emulate\
     const clock = new RealClock();
     const config = parseAgentConfig({ ground: { public_key_file: join(dir, 'ground.pub') } });
     const link = new SerialLink({ path: served.paths.get('SAT-1')!, baudRate: 115200, clock });
-    agent = new Agent({ link, clock, config, journalPath: join(dir, 'sat1.journal'), id: 'SAT-1', log: createLogger({ id: 'SAT-1', level: 'silent' }) });
+    // Named only by its hardware (as `fsw agent` without --id): commands to SAT-1 are its.
+    agent = new Agent({ link, clock, config, journalPath: join(dir, 'sat1.journal'), id: 'agent', log: createLogger({ id: 'agent', level: 'silent' }) });
     await agent.start();
     const a = agent;
     await pollUntil(() => a.cycle.running, 'the agent flying', 5000);
