@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { HalError } from '../../hal/errors.js';
 import { CLIENT_SCRIPT } from './client.js';
 import type { ReportData } from './data.js';
@@ -20,6 +20,8 @@ export class ReportError extends HalError {
 export interface ChartLibrary {
   js: string;
   css: string;
+  /** Its licence text (MIT: the notice travels with every copy, so each report carries it). */
+  licence: string;
 }
 
 /** uPlot's minified build and stylesheet, from node_modules (a runtime dependency). */
@@ -29,6 +31,7 @@ export function loadChartLibrary(): ChartLibrary {
     return {
       js: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
       css: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
+      licence: readFileSync(join(dirname(require.resolve('uplot/dist/uPlot.iife.min.js')), '../LICENSE'), 'utf8'),
     };
   } catch (err) {
     throw new ReportError(`the charting library uplot is missing (run npm install): ${(err as Error).message}`, { cause: (err as Error).message });
@@ -84,7 +87,9 @@ export function renderReport(data: ReportData, opts: RenderOptions = {}): string
 <div class="meta" id="meta"></div>
 <div id="report"><noscript>This report draws its charts with JavaScript.</noscript></div>
 <script type="application/json" id="report-data">${scriptSafeJson(data)}</script>
-<script>${inlineScript(lib.js)}</script>
+<script>/*! uPlot, inlined from node_modules/uplot:
+${lib.licence.replace(/\*\//g, '* /')}*/
+${inlineScript(lib.js)}</script>
 <script>${inlineScript(opts.clientScript ?? CLIENT_SCRIPT)}</script>
 </body>
 </html>
