@@ -27,98 +27,27 @@
  * acknowledged within `reportFirstRetryMs` (500 ms: a lost report costs about that, not a tick). This is how a new leader rebuilds compliance: it needs no state from the
  * old one — every member tells it again. The leader's own report goes straight to its ledger.
  *
- * Leader side: for each command, at `proposedAt + deadlineMs` (or, for a command inherited
- * across a failover, no earlier than `takeoverGraceMs` after taking over, so the members'
- * re-sent reports arrive first) the leader decides a verdict: compliance = completed /
- * targets; below `complianceThreshold` (90 %) every non-compliant target is escalated (an
- * `escalation` event with ids and reasons). The verdict is appended to the log as a
- * `swarm.verdict` entry (no targets), so escalation counts are folded from committed entries
- * on every node and survive failovers; a command with a committed verdict is never judged
- * again. A member escalated for `demoteAfter` (3) distinct commands is proposed for
- * demotion (`demote`, params `{member, role: 'standby'}`, targets `[member]`) through
- * consensus like any constellation action.
+ * Leader side (`LeaderVerdicts`, verdicts.ts): at each command's deadline the leader judges
+ * compliance = completed / targets; below `complianceThreshold` (90 %) the non-compliant are
+ * escalated; the verdict is a `swarm.verdict` log entry, so escalation counts survive
+ * failovers; a member escalated for `demoteAfter` (3) distinct commands is proposed for
+ * demotion (`demote`, params `{member, role: 'standby'}`, targets `[member]`) through consensus.
  */
-import type { Clock, Timer } from '../../hal/index.js';
-import type { PlainValue } from '../../hal/protocol/schema.js';
+import type { Timer } from '../../hal/index.js';
 import { Emitter } from '../../hal/util/emitter.js';
-import { ComplianceLedger, EscalationBook, type ComplianceFigure, type NonCompliant, type ReportOutcome, type ReportRecord } from './compliance.js';
-import type { ApprovedProposal, Consensus, ExecStatus, LocalExecutor, ProposalReport, ReplicatedLog } from './consensus.js';
+import { ComplianceLedger, EscalationBook, type ComplianceFigure, type ReportOutcome, type ReportRecord } from './compliance.js';
+import type { ApprovedProposal } from './consensus.js';
 import type { LogEntry, SwarmMessage } from './messages.js';
-import type { DeliveryReport, NodeId, Outbox } from './types.js';
+import {
+  deadlineAt, DEMOTE_ACTION, PROMOTE_ACTION, ROLE_ACTIONS, toReport, VERDICT_ACTION, type PropagationEvents, type PropagationOptions,
+} from './propagation-types.js';
+import type { DeliveryReport, NodeId } from './types.js';
+import { LeaderVerdicts } from './verdicts.js';
 
 export type { ExecStatus, LocalExecutor, Params, ReplicatedLog } from './consensus.js';
-
-/** Log entry that records a leader's verdict on a command (no targets: nobody executes it). */
-export const VERDICT_ACTION = 'swarm.verdict';
-/** Role reassignment actions (params `{member}`; targets `[member]`). */
-export const DEMOTE_ACTION = 'demote';
-export const PROMOTE_ACTION = 'promote';
-const ROLE_ACTIONS: ReadonlySet<string> = new Set([DEMOTE_ACTION, PROMOTE_ACTION]);
-
-export interface PropagationOptions {
-  self: NodeId;
-  log: ReplicatedLog;
-  local: LocalExecutor;
-  outbox: Outbox;
-  clock: Clock;
-  /** Issues approved proposals, and is used to propose demotions. */
-  consensus?: Consensus;
-  /** Default 30 000 ms (when the proposal does not set one). */
-  commandDeadlineMs?: number;
-  /** Default 0.9. */
-  complianceThreshold?: number;
-  /** Default 3 escalations. */
-  demoteAfter?: number;
-  /** Re-send an unacknowledged report after this long; also the report's QoS deadline. Default 1000 ms. */
-  reportRetryMs?: number;
-  /**
-   * A report to a (leader, term) not acknowledged this long after its first send gets one early
-   * second copy (a fresh send, alongside the bus's own retries), so a lost report costs about
-   * this much rather than a whole `reportRetryMs` tick. 0 disables. Default 500 ms (capped at
-   * `reportRetryMs`).
-   */
-  reportFirstRetryMs?: number;
-  /** Executor outcome polling. Default 100 ms. */
-  pollMs?: number;
-  /** Retry of an `execute` refused as busy. Default 250 ms. */
-  busyRetryMs?: number;
-  /** A new leader judges inherited commands no earlier than this after taking over. Default 2000 ms. */
-  takeoverGraceMs?: number;
-  /** Reports are re-sent, and commands judged, up to this long after their deadline. Default 60 000 ms. */
-  retentionMs?: number;
-  /** Commands kept in memory (with their reports), oldest dropped first. Default 1000. */
-  historyLimit?: number;
-}
-
-export interface VerdictEvent {
-  readonly cid: string;
-  readonly term: number;
-  readonly at: number;
-  readonly figure: ComplianceFigure;
-  /** Non-compliant targets escalated (empty when compliance ≥ threshold). */
-  readonly escalated: readonly NonCompliant[];
-}
-
-export interface Escalation {
-  readonly cid: string;
-  readonly term: number;
-  readonly at: number;
-  readonly ratio: number;
-  readonly members: readonly NonCompliant[];
-}
-
-export type PropagationEvents = {
-  /** A committed entry applied here (first delivery only). */
-  applied: [e: LogEntry];
-  /** This satellite's own outcome for a command it was targeted by. */
-  outcome: [cid: string, outcome: ReportOutcome, reason: string];
-  /** Every report received (leader or not). */
-  report: [r: ReportRecord];
-  verdict: [v: VerdictEvent];
-  escalation: [e: Escalation];
-  /** A demotion proposal was decided. */
-  demotion: [member: NodeId, r: ProposalReport];
-};
+export {
+  deadlineAt, DEMOTE_ACTION, PROMOTE_ACTION, toReport, VERDICT_ACTION, type Escalation, type PropagationEvents, type PropagationOptions, type VerdictEvent,
+} from './propagation-types.js';
 
 interface Job {
   entry: LogEntry;
@@ -133,16 +62,6 @@ interface Job {
   timer: Timer | undefined;
   /** The early second copy to the current `sentTo`, pending. */
   early: Timer | undefined;
-}
-
-/** Maps the executor's final state to a report; undefined while running. */
-export function toReport(st: ExecStatus): { outcome: ReportOutcome; reason: string } | undefined {
-  if (st.state === 'running') return undefined;
-  if (st.state === 'done') return { outcome: 'completed', reason: '' };
-  const why = st.state === 'timed_out' ? `timed out: ${st.reason}` : st.reason;
-  const v = st.verifiedSteps ?? 0;
-  if (st.steps !== undefined && v > 0 && v < st.steps) return { outcome: 'partial', reason: `${v}/${st.steps} steps verified: ${why}` };
-  return { outcome: 'failed', reason: why };
 }
 
 export class Propagation extends Emitter<PropagationEvents> {
@@ -162,14 +81,8 @@ export class Propagation extends Emitter<PropagationEvents> {
   /** Commands applied here (first delivery), by cid, oldest first. */
   private readonly entries = new Map<string, LogEntry>();
   private readonly jobs = new Map<string, Job>();
-  /** Committed verdicts, by the cid they judge. */
-  private readonly verdicts = new Map<string, LogEntry>();
-  private readonly evalTimers = new Map<string, Timer>();
-  private readonly issuedVerdicts = new Set<string>();
-  private readonly pendingDemotions = new Set<NodeId>();
-  private readonly demotionTried = new Map<NodeId, number>();
-  private leadTerm = -1;
-  private leaderSince = 0;
+  /** The leader's side: verdicts at the deadlines, escalation, demotion (verdicts.ts). */
+  private readonly judge: LeaderVerdicts;
   private tickTimer: Timer | undefined;
   private stopped = false;
   private readonly unsubs: (() => void)[] = [];
@@ -186,14 +99,20 @@ export class Propagation extends Emitter<PropagationEvents> {
     this.graceMs = o.takeoverGraceMs ?? 2000;
     this.retentionMs = o.retentionMs ?? 60_000;
     this.historyLimit = o.historyLimit ?? 1000;
+    this.judge = new LeaderVerdicts({
+      log: o.log, clock: o.clock, consensus: o.consensus, ledger: this.ledger, book: this.book, stats: this.stats,
+      threshold: this.threshold, demoteAfter: this.demoteAfter, graceMs: this.graceMs, retentionMs: this.retentionMs,
+      commands: () => this.entries.values(),
+      stopped: () => this.stopped,
+      emit: (event, ...args) => this.emit(event, ...args),
+    });
     const c = o.consensus;
     if (c) {
       c.setIssuer((p) => this.issue(p));
-      this.unsubs.push(c.on('outcome', (r) => this.proposalDecided(r)));
+      this.unsubs.push(c.on('outcome', (r) => this.judge.proposalDecided(r)));
     }
     this.unsubs.push(o.log.onCommit((e) => this.apply(e)));
     this.unsubs.push(o.log.onLeaderChange(() => this.leadershipChanged()));
-    if (o.log.isLeader) this.becameLeader();
     this.scheduleTick();
   }
 
@@ -250,7 +169,7 @@ export class Propagation extends Emitter<PropagationEvents> {
 
   /** The committed verdict entry for a command, if any. */
   verdict(cid: string): LogEntry | undefined {
-    return this.verdicts.get(cid);
+    return this.judge.verdict(cid);
   }
 
   /** This satellite's own outcome for a command, once final. */
@@ -271,8 +190,7 @@ export class Propagation extends Emitter<PropagationEvents> {
       j.timer?.cancel();
       j.early?.cancel();
     }
-    for (const t of this.evalTimers.values()) t.cancel();
-    this.evalTimers.clear();
+    this.judge.stop();
     for (const u of this.unsubs) u();
     this.o.consensus?.setIssuer(undefined);
   }
@@ -282,7 +200,7 @@ export class Propagation extends Emitter<PropagationEvents> {
   private apply(e: LogEntry): void {
     if (this.stopped) return;
     if (e.action === VERDICT_ACTION) {
-      this.applyVerdict(e);
+      this.judge.applyVerdict(e);
       return;
     }
     if (e.targets.length === 0 || this.entries.has(e.cid)) return; // no-ops; re-deliveries
@@ -296,7 +214,7 @@ export class Propagation extends Emitter<PropagationEvents> {
     // (a replay after a reboot included), so the last committed role change wins.
     const current = this.o.clock.now() <= deadlineAt(e) + this.retentionMs || ROLE_ACTIONS.has(e.action);
     if (e.targets.includes(this.o.self) && current) this.startJob(e);
-    if (this.o.log.isLeader && this.leadTerm === this.o.log.term) this.scheduleEval(e);
+    this.judge.commandApplied(e);
     this.prune();
   }
 
@@ -430,102 +348,15 @@ export class Propagation extends Emitter<PropagationEvents> {
     }
   }
 
-  // ---- leader: verdicts, escalation, demotion ----
+  // ---- leadership ----
 
   private leadershipChanged(): void {
     if (this.stopped) return;
-    const { log } = this.o;
-    if (log.isLeader) {
-      if (this.leadTerm !== log.term) this.becameLeader();
-    } else if (this.leadTerm !== -1) {
-      this.stepDown();
-    }
+    this.judge.leadershipChanged();
     // Tell the (new) leader every outcome it has not acknowledged.
     const key = this.leaderKey();
     if (key === null) return;
     for (const j of this.jobs.values()) if (j.report && j.ackedBy !== key) this.sendReport(j);
-  }
-
-  private becameLeader(): void {
-    this.stepDown();
-    this.leadTerm = this.o.log.term;
-    this.leaderSince = this.o.clock.now();
-    this.issuedVerdicts.clear();
-    for (const e of this.entries.values()) this.scheduleEval(e);
-    this.maybeDemote();
-  }
-
-  private stepDown(): void {
-    this.leadTerm = -1;
-    for (const t of this.evalTimers.values()) t.cancel();
-    this.evalTimers.clear();
-  }
-
-  private scheduleEval(e: LogEntry): void {
-    if (this.verdicts.has(e.cid) || this.evalTimers.has(e.cid) || this.issuedVerdicts.has(e.cid)) return;
-    const due = deadlineAt(e);
-    if (this.o.clock.now() > due + this.retentionMs) return; // reports are no longer re-sent: too old to judge fairly
-    const at = e.proposedAt < this.leaderSince ? Math.max(due, this.leaderSince + this.graceMs) : due;
-    this.evalTimers.set(e.cid, this.o.clock.setTimerAt(at, () => {
-      this.evalTimers.delete(e.cid);
-      this.evaluate(e.cid);
-    }));
-  }
-
-  private evaluate(cid: string): void {
-    const { log, clock } = this.o;
-    if (this.stopped || !log.isLeader || log.term !== this.leadTerm || this.verdicts.has(cid) || this.issuedVerdicts.has(cid)) return;
-    const figure = this.ledger.compliance(cid);
-    if (!figure) return;
-    const escalated = figure.ratio < this.threshold ? this.ledger.nonCompliant(cid) : [];
-    const now = clock.now();
-    const reasons: Record<string, PlainValue> = {};
-    for (const n of escalated) reasons[n.id] = n.reason;
-    const ok = log.append({
-      cid: `${cid}#verdict`, action: VERDICT_ACTION,
-      params: { subject: cid, completed: figure.completed, targets: figure.targets, ratio: figure.ratio, escalated: escalated.map((n) => n.id), reasons },
-      deadlineMs: 0, proposedAt: Math.max(0, Math.floor(now)), targets: [],
-    });
-    if (ok) this.issuedVerdicts.add(cid);
-    this.stats.verdicts++;
-    this.emit('verdict', { cid, term: log.term, at: now, figure, escalated });
-    if (escalated.length > 0) {
-      this.stats.escalations++;
-      this.emit('escalation', { cid, term: log.term, at: now, ratio: figure.ratio, members: escalated });
-    }
-  }
-
-  private applyVerdict(e: LogEntry): void {
-    const subject = e.params['subject'];
-    if (typeof subject !== 'string' || this.verdicts.has(subject)) return; // the first committed verdict stands
-    const raw = e.params['escalated'];
-    const escalated = Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : [];
-    this.verdicts.set(subject, e);
-    this.book.escalate(subject, escalated);
-    this.evalTimers.get(subject)?.cancel();
-    this.evalTimers.delete(subject);
-    if (this.o.log.isLeader && this.leadTerm === this.o.log.term) this.maybeDemote();
-  }
-
-  private maybeDemote(): void {
-    const c = this.o.consensus;
-    if (!c || !this.o.log.isLeader) return;
-    for (const [m, n] of this.book.counts()) {
-      if (n < this.demoteAfter || this.book.isDemoted(m) || this.pendingDemotions.has(m)) continue;
-      if ((this.demotionTried.get(m) ?? 0) >= n) continue; // tried at this count already: wait for another escalation
-      this.demotionTried.set(m, n);
-      this.pendingDemotions.add(m);
-      const r = c.propose(DEMOTE_ACTION, { member: m, role: 'standby' }, [m]);
-      if (!r.ok) this.pendingDemotions.delete(m);
-    }
-  }
-
-  private proposalDecided(r: ProposalReport): void {
-    if (r.action !== DEMOTE_ACTION) return;
-    const m = r.params['member'];
-    if (typeof m !== 'string') return;
-    this.pendingDemotions.delete(m);
-    this.emit('demotion', m, r);
   }
 
   private prune(): void {
@@ -539,18 +370,13 @@ export class Propagation extends Emitter<PropagationEvents> {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
       this.ledger.forget(oldest);
-      this.verdicts.delete(oldest);
+      this.judge.forget(oldest);
       const j = this.jobs.get(oldest);
       j?.timer?.cancel();
       j?.early?.cancel();
       this.jobs.delete(oldest);
     }
   }
-}
-
-/** Absolute deadline of a command: `proposedAt + deadlineMs` (ms, the leader's clock scale). */
-export function deadlineAt(e: Pick<LogEntry, 'proposedAt' | 'deadlineMs'>): number {
-  return e.proposedAt + e.deadlineMs;
 }
 
 export type { ComplianceFigure, NonCompliant, ReportOutcome, ReportRecord } from './compliance.js';
