@@ -124,8 +124,10 @@ export class ReportCollector {
       const ecl = this.eclipses.get(id)!;
       if (!w.lit) {
         if (this.inShadow.has(id)) ecl.at(-1)![1] = round(t, 1);
-        else ecl.push([round(t, 1), round(t, 1)]);
-        this.inShadow.add(id);
+        else if (ecl.length < REPORT_LIMITS.transitions) {
+          ecl.push([round(t, 1), round(t, 1)]);
+          this.inShadow.add(id);
+        }
       } else this.inShadow.delete(id);
       const a = run.agents.get(id);
       this.markMode(id, a ? a.currentMode : 'off');
