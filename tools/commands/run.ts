@@ -191,7 +191,8 @@ On a terminal the progress bar and the table are redrawn in place; piped or redi
 same figures come as plain lines at every --every step. The report is one HTML file that
 opens with no network (charts drawn by uPlot, inlined).
 
-Exit status: 0 ran to the end (or stopped on Ctrl-C), 1 failure, 2 bad usage.`,
+Exit status: 0 ran to the end (or stopped on Ctrl-C), 1 failure (a crash, or the report
+could not be written: E_REPORT_IO, after the summary), 2 bad usage.`,
       )
       .action(async (_scenario: string, opts: RunOptions, cmd: Command) => {
         // Flags typed over FSW_ variables over the --config file (tools/config/README.md).
