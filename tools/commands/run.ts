@@ -37,8 +37,8 @@ export interface RunOptions {
   speed?: Speed;
   /** Where to write the HTML report: a path, `false` for none, default `out/report-<scenario>-<seed>.html`. */
   report?: string | boolean;
-  /** Set when stdout is a terminal: the live view is redrawn in place, cut to this width. */
-  tty?: { columns: number };
+  /** Set when stdout is a terminal: the live view is redrawn in place, cut to its size. */
+  tty?: { columns: number; rows?: number };
   /** The configuration (--config, FSW_ variables): its explicit agent fields go over the scenario's. */
   configured?: ResolvedConfig;
 }
@@ -103,7 +103,7 @@ export async function runScenario(scenarioArg: string, opts: RunOptions, io: Cli
   const wallS = (): number => (performance.now() - t0) / 1000;
   let t = 0;
   const progress = (): ProgressInfo => ({ virtualS: t, durationS: duration, wallS: wallS(), speed: speed.label });
-  const view: RunView = opts.tty ? new TerminalView({ write: io.out }, { columns: opts.tty.columns }) : new PlainView({ write: io.out }, opts.every);
+  const view: RunView = opts.tty ? new TerminalView({ write: io.out }, { columns: opts.tty.columns, ...(opts.tty.rows ? { rows: opts.tty.rows } : {}) }) : new PlainView({ write: io.out }, opts.every);
   const frame = opts.tty
     ? (): string[] => renderFrame(progress(), headline(run), satRows(run, tally))
     : (): string[] => [renderPlainProgress(progress()), ...renderTable(satRows(run, tally)).slice(1)];
@@ -198,7 +198,7 @@ could not be written: E_REPORT_IO, after the summary), 2 bad usage.`,
         // Flags typed over FSW_ variables over the --config file (tools/config/README.md).
         const c = resolveCommandConfig('run', cmd, io);
         // The live view redraws in place only on a real terminal (never for an injected CliIO).
-        const tty = io === processIO && process.stdout.isTTY ? { columns: process.stdout.columns || 100 } : undefined;
+        const tty = io === processIO && process.stdout.isTTY ? { columns: process.stdout.columns || 100, rows: process.stdout.rows || 50 } : undefined;
         await runScenario(c.scenario, { ...opts, ...c.options, configured: c.resolved, ...(tty ? { tty } : {}) }, io);
       });
   },

@@ -33,6 +33,8 @@ export const ANSI = {
 export interface TerminalViewOptions {
   /** Terminal width: longer lines are cut (a wrapped line would break the cursor arithmetic). */
   columns?: number;
+  /** Terminal height: a taller frame is cut (the cursor cannot move back above the top of the screen). */
+  rows?: number;
   /** Least wall time between two redraws, ms (150 ms: at most ~7 redraws a second). */
   minIntervalMs?: number;
   /** Wall clock, ms (injectable for tests). */
@@ -44,6 +46,7 @@ export class TerminalView implements RunView {
   private drawnLines = 0;
   private lastDrawAt = -Infinity;
   private readonly columns: number;
+  private readonly rows: number;
   private readonly minIntervalMs: number;
   private readonly now: () => number;
   /** Redraws so far (tests check the rate limit with it). */
@@ -51,6 +54,7 @@ export class TerminalView implements RunView {
 
   constructor(private readonly out: ViewStream, opts: TerminalViewOptions = {}) {
     this.columns = Math.max(20, opts.columns ?? 100);
+    this.rows = Math.max(4, opts.rows ?? Infinity);
     this.minIntervalMs = opts.minIntervalMs ?? 150;
     this.now = opts.now ?? (() => performance.now());
   }
@@ -68,7 +72,9 @@ export class TerminalView implements RunView {
     this.drawnLines = 0;
   }
 
-  private draw(lines: string[]): void {
+  private draw(all: string[]): void {
+    // One line is left for the cursor; what does not fit is counted on the last line.
+    const lines = all.length < this.rows ? all : [...all.slice(0, this.rows - 2), `  … ${all.length - this.rows + 2} more lines (the report has them all)`];
     // One write per frame: the terminal never shows half a frame.
     const head = this.drawnLines > 0 ? ANSI.up(this.drawnLines) + ANSI.eraseDown : ANSI.hideCursor;
     this.out.write(head + lines.map((l) => `${clip(l, this.columns - 1)}\n`).join(''));

@@ -99,3 +99,17 @@ describe('--speed pacing', () => {
     expect(stepSeconds(parseSpeed('x1000'))).toBe(5);
   });
 });
+
+describe('TerminalView on a short terminal', () => {
+  it('cuts a frame taller than the screen and says how many lines it left out', () => {
+    const out = fakeStream();
+    let now = 0;
+    const v = new TerminalView(out, { rows: 6, now: () => now });
+    const frame = (): string[] => Array.from({ length: 10 }, (_, i) => `line ${i}`);
+    v.tick(0, frame);
+    now += 500;
+    v.tick(1, frame);
+    expect(out.writes[0]).toBe(`${ANSI.hideCursor}line 0\nline 1\nline 2\nline 3\n  … 6 more lines (the report has them all)\n`);
+    expect(out.writes[1]!.startsWith('\x1b[5F\x1b[J')).toBe(true); // up over the 5 lines drawn, not the 10 of the frame
+  });
+});
