@@ -2,6 +2,7 @@ import type { Clock } from '../../hal/time/clock.js';
 import type { Link, LinkEvents, LinkState, LinkStats } from '../../hal/link/link.js';
 import { Emitter } from '../../hal/util/emitter.js';
 import type { EventRecord, Session } from '../../firmware-agent/recorder/format.js';
+import { SeqMap } from './seq-map.js';
 
 /**
  * A Link played back from a recorded session: the frames the agent received, the framing
@@ -17,6 +18,8 @@ export class ReplayLink extends Emitter<LinkEvents> implements Link {
   };
   /** Every body the replayed agent sent, with its time (copied: the codec reuses its buffer). */
   readonly sent: { t: number; body: Uint8Array }[] = [];
+  /** Recorded answers re-addressed to the replay's own requests (see SeqMap). */
+  readonly seqs: SeqMap;
   private current: LinkState;
   private next = 0;
   private readonly events: readonly EventRecord[];
@@ -30,6 +33,7 @@ export class ReplayLink extends Emitter<LinkEvents> implements Link {
     super();
     this.name = `replay:${session.header.link.name}`;
     this.current = session.header.link.state === 'up' ? 'up' : 'closed';
+    this.seqs = new SeqMap(session.events);
     this.events = session.events.filter((e) => e.type === 'rx' || e.type === 'drop' || (e.type === 'link' && !e.self) || e.type === 'end');
   }
 
@@ -60,7 +64,9 @@ export class ReplayLink extends Emitter<LinkEvents> implements Link {
       return false;
     }
     this.stats.framesOut++;
-    this.sent.push({ t: this.clock.now(), body: Uint8Array.from(body) });
+    const copy = Uint8Array.from(body);
+    this.sent.push({ t: this.clock.now(), body: copy });
+    this.seqs.sent(copy, this.clock.now());
     return true;
   }
 
@@ -79,7 +85,7 @@ export class ReplayLink extends Emitter<LinkEvents> implements Link {
       case 'rx':
         this.stats.framesIn++;
         this.stats.bytesIn += e.b.length;
-        this.emit('frame', e.b);
+        this.emit('frame', this.seqs.received(e.b));
         return;
       case 'drop':
         this.stats.drops[e.r]++;

@@ -127,6 +127,8 @@ export async function replaySession(s: Session, index: number, opts: ReplayOptio
       if (c) actual.push(c);
     }
     actual.sort((a, b) => a.t - b.t);
+    if (link.seqs.readdressed > 0) notes.push(`${link.seqs.readdressed} recorded answers were re-addressed to the replay's own request (it sent the same frames in another order)`);
+    if (link.seqs.unmatched > 0) notes.push(`${link.seqs.unmatched} recorded answers matched no request the replay had just sent (a previous boot's, or a divergence); delivered as recorded`);
     // Without a recorded stop, what the replay did at or after the last record may simply not have reached the file.
     const compared = s.ended ? actual : actual.filter((o) => o.t < last);
     const expected = recordedOutputs(s.events);
