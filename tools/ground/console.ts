@@ -54,6 +54,7 @@ export class GroundConsole {
     await this.o.client.start();
     const hello = await this.o.client.ready();
     this.station = hello.sat;
+    if (hello.devices.length > 0) this.say(`warning: ${hello.sat} announced devices: this is a satellite's hardware, not a ground station (commands would go out from its radio)`);
     this.say(`ground station ${hello.sat} up (${hello.hw}); ${this.o.telemetry.decoding ? 'decoding health broadcasts' : 'health broadcasts undecoded (no constellation key)'}`);
     this.tick();
   }

@@ -80,8 +80,14 @@ export async function runOnPort(o: PortSessionOptions): Promise<GroundConsole> {
   const clock = new RealClock();
   const link = new SerialLink({ path: o.port, baudRate: o.baud, clock, name: 'ground' });
   const con = makeConsole(link, clock, o);
-  await con.start();
+  let stopped = false;
+  void o.stopSignal.then(() => (stopped = true));
   try {
+    // Nothing may answer the handshake (a pty with no emulator behind it): Ctrl-C still ends it.
+    const starting = con.start();
+    starting.catch(() => {}); // settled below, or abandoned on Ctrl-C
+    await Promise.race([starting, o.stopSignal]);
+    if (stopped) return con;
     if (o.script) await runScriptRealTime(con, clock, o.script, o.stopSignal);
     else if (o.input) await runInteractive(con, o.input, o.out, o.stopSignal);
     // Replies still on their way: wait for them (or their timeouts).
