@@ -15,6 +15,11 @@
  *     the far end of a served constellation. Reports `up` once every client is up, `done`
  *     on SIGTERM.
  *
+ *   node [FLAGS] dist/tools/bench/child.js decision --quick 0|1
+ *     agent.ts's decision-step measurement (record an in-process run, replay it), in a
+ *     process of its own so that it runs with a board's node flags. Reports `done` with the
+ *     measurement.
+ *
  *   node dist/tools/bench/child.js timer --periods MS[,MS…] --seconds S
  *     The scheduler alone: `every()` on a RealClock for each period, ticks that do nothing,
  *     lateness of each tick recorded. The baseline for real-time lateness figures: the same
@@ -293,6 +298,13 @@ async function runIdle(a: Map<string, string>): Promise<void> {
   report({ type: 'up', n: fcs.length });
 }
 
+async function runDecision(a: Map<string, string>): Promise<void> {
+  // Loaded here, not at the top: agent.ts imports this file (a cycle only this mode needs).
+  const { measureDecisionStep } = await import('./agent.js');
+  const measurement = await measureDecisionStep({ quick: a.get('quick') === '1', log: () => {} });
+  report({ type: 'done', measurement });
+}
+
 async function runTimer(a: Map<string, string>): Promise<void> {
   const periods = need(a, 'periods').split(',').map(Number);
   const seconds = Number(need(a, 'seconds'));
@@ -318,8 +330,8 @@ function isMain(): boolean {
 if (isMain()) {
   const [mode, ...rest] = process.argv.slice(2);
   const a = parseArgs(rest);
-  const runs: Record<string, (a: Map<string, string>) => Promise<void>> = { agent: runAgent, idle: runIdle, timer: runTimer };
-  const run = runs[mode ?? ''] ?? (() => Promise.reject(new Error(`unknown mode ${mode} (agent, idle, timer)`)));
+  const runs: Record<string, (a: Map<string, string>) => Promise<void>> = { agent: runAgent, idle: runIdle, timer: runTimer, decision: runDecision };
+  const run = runs[mode ?? ''] ?? (() => Promise.reject(new Error(`unknown mode ${mode} (agent, idle, timer, decision)`)));
   run(a).then(
     () => {
       if (mode !== 'idle') process.exit(0);
