@@ -26,6 +26,8 @@ export const ANSI = {
   up: (n: number): string => `\x1b[${n}F`,
   /** Erase from the cursor to the end of the screen. */
   eraseDown: '\x1b[J',
+  /** Erase the whole line the cursor is on. */
+  eraseLine: '\x1b[2K',
   hideCursor: '\x1b[?25l',
   showCursor: '\x1b[?25h',
 } as const;
@@ -74,10 +76,13 @@ export class TerminalView implements RunView {
 
   private draw(all: string[]): void {
     // One line is left for the cursor; what does not fit is counted on the last line.
-    const lines = all.length < this.rows ? all : [...all.slice(0, this.rows - 2), `  … ${all.length - this.rows + 2} more lines (the report has them all)`];
-    // One write per frame: the terminal never shows half a frame.
-    const head = this.drawnLines > 0 ? ANSI.up(this.drawnLines) + ANSI.eraseDown : ANSI.hideCursor;
-    this.out.write(head + lines.map((l) => `${clip(l, this.columns - 1)}\n`).join(''));
+    const lines = all.length < this.rows ? all : [...all.slice(0, this.rows - 2), `  … ${all.length - this.rows + 2} more lines (a taller terminal shows them)`];
+    // One write per frame: the terminal never shows half a frame. Each line is erased as it is
+    // rewritten and only what is left below is erased at the end: erasing the whole screen
+    // from its top-left corner (a frame as tall as the screen) makes tmux and some terminals
+    // push the old screen into their scrollback, a copy per redraw.
+    const head = this.drawnLines > 0 ? ANSI.up(this.drawnLines) : ANSI.hideCursor;
+    this.out.write(head + lines.map((l) => `${ANSI.eraseLine}${clip(l, this.columns - 1)}\n`).join('') + ANSI.eraseDown);
     this.drawnLines = lines.length;
     this.redraws++;
   }

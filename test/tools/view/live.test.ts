@@ -18,10 +18,12 @@ describe('TerminalView (in-place redraw)', () => {
     v.tick(2, () => ['d', 'e']);
     now += 200;
     v.finish(() => ['f', 'g', 'h', 'i']);
+    const EL = '\x1b[2K'; // erase the line, then write it
+    const ED = '\x1b[J'; // erase what is left below (a shorter frame than the last)
     expect(out.writes).toEqual([
-      `${ANSI.hideCursor}a\nb\nc\n`,
-      `\x1b[3F\x1b[Jd\ne\n`, // up 3 (the lines of the first frame)
-      `\x1b[2F\x1b[Jf\ng\nh\ni\n`, // up 2 (the second frame)
+      `${ANSI.hideCursor}${EL}a\n${EL}b\n${EL}c\n${ED}`,
+      `\x1b[3F${EL}d\n${EL}e\n${ED}`, // up 3 (the lines of the first frame)
+      `\x1b[2F${EL}f\n${EL}g\n${EL}h\n${EL}i\n${ED}`, // up 2 (the second frame)
       ANSI.showCursor,
     ]);
   });
@@ -43,7 +45,7 @@ describe('TerminalView (in-place redraw)', () => {
     const out = fakeStream();
     const v = new TerminalView(out, { columns: 20, now: () => 0 });
     v.tick(0, () => ['x'.repeat(50), 'short']);
-    expect(out.writes[0]).toBe(`${ANSI.hideCursor}${'x'.repeat(18)}…\nshort\n`);
+    expect(out.writes[0]).toBe(`${ANSI.hideCursor}\x1b[2K${'x'.repeat(18)}…\n\x1b[2Kshort\n\x1b[J`);
   });
 });
 
@@ -109,7 +111,7 @@ describe('TerminalView on a short terminal', () => {
     v.tick(0, frame);
     now += 500;
     v.tick(1, frame);
-    expect(out.writes[0]).toBe(`${ANSI.hideCursor}line 0\nline 1\nline 2\nline 3\n  … 6 more lines (the report has them all)\n`);
-    expect(out.writes[1]!.startsWith('\x1b[5F\x1b[J')).toBe(true); // up over the 5 lines drawn, not the 10 of the frame
+    expect(out.writes[0]!.replaceAll('\x1b[2K', '')).toBe(`${ANSI.hideCursor}line 0\nline 1\nline 2\nline 3\n  … 6 more lines (a taller terminal shows them)\n\x1b[J`);
+    expect(out.writes[1]!.startsWith('\x1b[5F')).toBe(true); // up over the 5 lines drawn, not the 10 of the frame
   });
 });
