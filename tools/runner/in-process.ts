@@ -47,6 +47,8 @@ export class InProcessRun {
   readonly config: Readonly<AgentConfig>;
   private readonly links = new Map<string, Link>();
   private readonly recorders = new Map<string, FlightRecorder>();
+  /** Recordings that stopped early: a file that could not be written (E_RECORDING_IO) or the size cap. */
+  readonly recordingProblems: { sat: string; at: number; code: string; message: string }[] = [];
   /** The stepping of the runTo in progress (a recording notes it: replay steps the same way). */
   private plan: { end: number; step: number } | undefined;
 
@@ -127,7 +129,9 @@ export class InProcessRun {
     let recorder: FlightRecorder | undefined;
     if (file) {
       const info = { id: sat, sat, sw: AGENT_SW, config: this.config, link, journalPath: this.journalPath(sat) };
-      recorder = FlightRecorder.start({ file, clock: this.clock, clockKind: 'virtual', drive: 'steps' }, info);
+      const onStop = (why: { code: string; message?: string; bytes?: number }): void =>
+        void this.recordingProblems.push({ sat, at: this.clock.now(), code: why.code, message: why.message ?? `the recording reached its size cap (${why.bytes} bytes)` });
+      recorder = FlightRecorder.start({ file, clock: this.clock, clockKind: 'virtual', drive: 'steps', onStop }, info);
       if (this.plan) recorder.steps(this.plan.end, this.plan.step);
       this.recorders.set(sat, recorder);
       link = recorder.link;

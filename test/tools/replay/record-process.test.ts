@@ -87,6 +87,13 @@ describeWithTool('socat', SOCAT_INSTALL)('main.js --record on a served satellite
     expect(d.stderr).toMatch(/recording of 2 sessions: \d+ frames received, \d+ sent, 0 dropped by framing/);
   }, 60_000);
 
+  it('a --record file that cannot be written: said once on stderr (E_RECORDING_IO); the agent flies on and stops with 0', async () => {
+    const run = await flyUntil(['--port', path, '--journal', join(work, 'j3'), '--record', join(work, 'no', 'such', 'dir', 'x.rec')], (c) => c.includes('MODE_CHANGE'));
+    expect(run.code).toBe(0);
+    expect(run.codes).toContain('MODE_CHANGE');
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/flight recorder stopped: E_RECORDING_IO: .*x\.rec.*\(the agent flies on\)$/)]);
+  }, 30_000);
+
   it('fsw agent --record (in process, the same main behind commander): a recording fsw replay reproduces', async () => {
     const rec = join(work, 'fsw-agent.rec');
     const c = captureIO();
