@@ -37,7 +37,9 @@ export const CLIENT_SCRIPT = String.raw`
     var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
     return h > 0 ? h + ':' + pad2(m) + ':' + pad2(sec) : m + ':' + pad2(sec);
   }
-  function timeAxis() { return { values: function (u, splits) { return splits.map(fmtT); }, label: 'virtual time (h:mm:ss)' }; }
+  // Ticks on round clock values (10 s, 1 min, 5 min, 1 h …), not uPlot's decimal steps (200 s).
+  var TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+  function timeAxis() { return { incrs: TIME_INCRS, values: function (u, splits) { return splits.map(fmtT); }, label: 'virtual time (h:mm:ss)' }; }
   function satColor(i) { return SAT_COLORS[i % SAT_COLORS.length]; }
   function section(title, note) {
     add(root, el('h2', {}, title));
