@@ -197,8 +197,8 @@ could not be written: E_REPORT_IO, after the summary), 2 bad usage.`,
       .action(async (_scenario: string, opts: RunOptions, cmd: Command) => {
         // Flags typed over FSW_ variables over the --config file (tools/config/README.md).
         const c = resolveCommandConfig('run', cmd, io);
-        // The live view redraws in place only on a real terminal (never for an injected CliIO).
-        const tty = io === processIO && process.stdout.isTTY ? { columns: process.stdout.columns || 100, rows: process.stdout.rows || 50 } : undefined;
+        // The live view redraws in place only on a real terminal that can move its cursor (never for an injected CliIO).
+        const tty = io === processIO && process.stdout.isTTY && process.env.TERM !== 'dumb' ? { columns: process.stdout.columns || 100, rows: process.stdout.rows || 50 } : undefined;
         await runScenario(c.scenario, { ...opts, ...c.options, configured: c.resolved, ...(tty ? { tty } : {}) }, io);
       });
   },
