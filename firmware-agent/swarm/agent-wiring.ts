@@ -5,6 +5,7 @@
  */
 import type { Clock, HardwareClient } from '../../hal/index.js';
 import type { ActionExecutor } from '../actions/executor.js';
+import type { ActionState } from '../actions/action-machine.js';
 import type { Assessment } from '../assess/index.js';
 import type { AgentConfig } from '../config/schema.js';
 import { arbitrate } from '../decide/arbitrate.js';
@@ -17,6 +18,17 @@ import type { ExecStatus } from './consensus.js';
 import { JournalSwarmStore } from './journal-store.js';
 import { loadConstellationKey } from './keys.js';
 import { SwarmNode } from './swarm-node.js';
+
+/** What the constellation's compliance tracking sees of a local action's state. */
+export function execStatusOf(st: ActionState | undefined): ExecStatus | undefined {
+  if (st === undefined) return undefined;
+  if (st === 'done') return { state: 'done' };
+  if (st === 'failed' || st === 'timed_out') return { state: st, reason: `action ${st} (see the agent log)` };
+  // Cancelled by the ground: it will never complete, so it reports as failed at once rather
+  // than as running until the command's deadline.
+  if (st === 'cancelled') return { state: 'failed', reason: 'action cancelled by a ground command' };
+  return { state: 'running' };
+}
 
 export interface AgentSwarmParts {
   id: string;
@@ -67,13 +79,7 @@ export function createAgentSwarm(p: AgentSwarmParts): SwarmNode {
         const r = executor.request({ id: cid, action, params: params as Record<string, string | number | boolean>, source: 'constellation' });
         return r.accepted ? r : { accepted: false, reason: r.reason, detail: r.detail };
       },
-      outcome: (cid): ExecStatus | undefined => {
-        const st = executor.outcome(cid);
-        if (st === undefined) return undefined;
-        if (st === 'done') return { state: 'done' };
-        if (st === 'failed' || st === 'timed_out') return { state: st, reason: `action ${st} (see the agent log)` };
-        return { state: 'running' };
-      },
+      outcome: (cid) => execStatusOf(executor.outcome(cid)),
     },
     status: () => {
       const v = telemetry.snapshot().values;
