@@ -169,7 +169,7 @@ export function encodeReply(r: GroundReply): Uint8Array {
 
 /** Reply bytes → reply, or undefined (not a ground reply: an ISL frame, garbage). */
 export function parseReply(bytes: Uint8Array): GroundReply | undefined {
-  // An ISL frame starts with its version byte (1); a CBOR map with 0xa0..0xbf.
+  // An ISL frame starts with its small version byte (see ISL-FORMAT.md); a CBOR map with 0xa0..0xbf.
   if (bytes.length === 0 || (bytes[0]! & 0xe0) !== 0xa0) return undefined;
   const m = decode(bytes);
   if (!isMap(m) || m.v !== GROUND_FORMAT_VERSION || !text(m.sat, 64)) return undefined;
