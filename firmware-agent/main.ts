@@ -350,7 +350,7 @@ async function run(o: MainOptions, io: MainIO, prog: string): Promise<number> {
 
     // The flight recorder wraps the link before the agent sees it, and copies the journal before the agent opens it.
     const recorder = o.record ? await startRecorder(o, io, prog, { clock, link, config, journalPath }) : undefined;
-    const agent = new Agent({ link: recorder?.link ?? link, clock, config, journalPath, id: o.id ?? DEFAULT_ID, log });
+    const agent = new Agent({ link: recorder?.link ?? link, clock: recorder?.clock ?? clock, config, journalPath, id: o.id ?? DEFAULT_ID, log });
     recorder?.attach(agent);
     agent.client.on('hello', (h) => {
       if (o.id === undefined) log.rename(h.sat);

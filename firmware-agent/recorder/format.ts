@@ -8,7 +8,7 @@ import { RecordingError } from './errors.js';
  * found the same way; only the file header differs:
  *
  *   file    = "FSWREC" (6 bytes ASCII) + u16 LE format version (1) + record*
- *   records = session (rx | tx | drop | link | decision | mode | steps)* [end | full]
+ *   records = session (rx | tx | drop | link | decision | mode | steps | fires)* [end | full]
  *             … and again for every later boot appended to the same file.
  */
 export const REC_MAGIC = Buffer.from('FSWREC', 'latin1');
@@ -61,8 +61,10 @@ export interface StepsRecord { type: 'steps'; t: number; end: number; step: numb
 export interface EndRecord { type: 'end'; t: number; reason: string }
 /** The file reached its size cap; nothing more of this session was recorded. */
 export interface FullRecord { type: 'full'; t: number; bytes: number }
+/** Agent timers that ran at another time than due (a real clock): timer `n[i]` (in the order made) ran at `r[i]`. */
+export interface FiresRecord { type: 'fires'; t: number; n: number[]; r: number[] }
 
-export type EventRecord = RxRecord | TxRecord | DropRecord | LinkRecord | DecisionRecord | ModeRecord | StepsRecord | EndRecord | FullRecord;
+export type EventRecord = RxRecord | TxRecord | DropRecord | LinkRecord | DecisionRecord | ModeRecord | StepsRecord | EndRecord | FullRecord | FiresRecord;
 export type RecordingRecord = SessionRecord | EventRecord;
 
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
@@ -79,6 +81,7 @@ const EVENT_CHECKS: Record<EventRecord['type'], (r: Record<string, unknown>) => 
   steps: (r) => isNum(r.end) && isNum(r.step) && r.step > 0,
   end: (r) => isText(r.reason),
   full: (r) => isNum(r.bytes),
+  fires: (r) => Array.isArray(r.n) && Array.isArray(r.r) && r.n.length === r.r.length && r.n.every(isNum) && r.r.every(isNum),
 };
 
 function validEvent(r: { type: string } & Record<string, unknown>): r is EventRecord & Record<string, unknown> {

@@ -10,11 +10,14 @@ import {
   type Drive, type EventRecord, type SessionRecord,
 } from './format.js';
 import { RecordingLink } from './recording-link.js';
+import { TimingClock } from './timing-clock.js';
 
 /** Default cap on a recording file: ~36 h of a nominal solo agent, ~17 h with the swarm (README.md). */
 export const DEFAULT_MAX_RECORDING_BYTES = 256 * 1024 * 1024;
 const FLUSH_BYTES = 64 * 1024;
 const FLUSH_MS = 1000;
+/** Timer run times are written in batches of at most this many (one `fires` record). */
+const FIRES_BATCH = 512;
 
 export interface FlightRecorderOptions {
   /** The recording file: created if missing, appended to (a new session) if it is one. */
@@ -55,6 +58,8 @@ type AgentLike = Pick<Emitter<AgentEvents>, 'on'>;
 export class FlightRecorder {
   /** The link to give the agent: the wrapped one while recording, else the bare link. */
   readonly link: Link;
+  /** The clock to give the agent: on a real clock, one that notes when its timers really ran. */
+  readonly clock: Clock;
   readonly stats = { records: 0, bytes: 0, writes: 0, dropped: 0 };
   state: 'recording' | 'full' | 'failed' | 'closed' = 'recording';
   private fd: number | undefined;
@@ -64,6 +69,8 @@ export class FlightRecorder {
   private readonly maxBytes: number;
   private readonly flushMs: number;
   private readonly offs: (() => void)[] = [];
+  private firesN: number[] = [];
+  private firesR: number[] = [];
 
   private constructor(private readonly opts: FlightRecorderOptions, session: SessionInfo) {
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_RECORDING_BYTES;
@@ -80,6 +87,7 @@ export class FlightRecorder {
       this.fail(err instanceof RecordingError ? err : new RecordingError('E_RECORDING_IO', `${opts.file}: ${(err as Error).message}`, { file: opts.file }, { cause: err }));
     }
     this.link = this.state === 'recording' ? new RecordingLink(session.link, () => opts.clock.now(), (r) => this.write(r)) : session.link;
+    this.clock = this.state === 'recording' && opts.clockKind === 'real' ? new TimingClock(opts.clock, (n, t) => this.timerRan(n, t)) : opts.clock;
   }
 
   /** Opens (or creates) the file and writes this session's header. Never throws: a failure is `state` 'failed' and `onStop`. */
@@ -165,12 +173,28 @@ export class FlightRecorder {
     if (this.buffered >= FLUSH_BYTES) this.flush();
   }
 
+  private timerRan(n: number, t: number): void {
+    if (this.state !== 'recording') return;
+    this.firesN.push(n);
+    this.firesR.push(t);
+    if (this.firesN.length >= FIRES_BATCH) this.writeFires();
+  }
+
+  private writeFires(): void {
+    if (this.firesN.length === 0) return;
+    const r = { type: 'fires' as const, t: this.firesR.at(-1)!, n: this.firesN, r: this.firesR };
+    this.firesN = [];
+    this.firesR = [];
+    this.write(r);
+  }
+
   private put(b: Buffer): void {
     this.chunks.push(b);
     this.buffered += b.length;
   }
 
   private flush(): void {
+    if (this.state === 'recording') this.writeFires();
     this.lastFlush = this.opts.clock.now();
     if (this.buffered === 0 || this.fd === undefined) return;
     const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);

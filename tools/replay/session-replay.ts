@@ -17,6 +17,7 @@ import { parseAgentConfig } from '../../firmware-agent/config/load.js';
 import type { AgentConfig } from '../../firmware-agent/config/schema.js';
 import { createLogger } from '../../firmware-agent/observability/index.js';
 import type { EventRecord, Session, StepsRecord } from '../../firmware-agent/recorder/format.js';
+import { ReplayTimingClock } from '../../firmware-agent/recorder/timing-clock.js';
 import { cmdOutput, compareOutputs, decisionOutput, modeOutput, recordedOutputs, type Difference, type Output } from './compare.js';
 import { ReplayLink } from './replay-link.js';
 
@@ -110,8 +111,12 @@ export async function replaySession(s: Session, index: number, opts: ReplayOptio
     if (h.start > 0) clock.runUntil(h.start);
     let stopping: Promise<void> | undefined;
     const link = new ReplayLink(clock, s, (reason) => (stopping = agent.stop(`replay: ${reason}`)));
+    // A real-clock recording says when the agent's timers really ran: they run then here too.
+    const ran = new Map<number, number>();
+    for (const e of s.events) if (e.type === 'fires') e.n.forEach((n, i) => ran.set(n, e.r[i]!));
+    const agentClock = ran.size > 0 ? new ReplayTimingClock(clock, ran) : clock;
     const log = createLogger({ id: h.id, level: 'silent', clock });
-    const agent = new Agent({ id: h.id, link, clock, config, journalPath, log });
+    const agent = new Agent({ id: h.id, link, clock: agentClock, config, journalPath, log });
     const actual: Output[] = [];
     agent.on('decision', (d, v) => actual.push(decisionOutput({ t: clock.now(), id: d.id, action: d.action, rule: d.rule, ok: v?.ok ?? true })));
     agent.on('mode', (to, from) => actual.push(modeOutput({ t: clock.now(), from, to })));

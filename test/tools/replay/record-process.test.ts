@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseScenario } from '../../../emulator/scenario/load.js';
 import { serveConstellation, type ServedConstellation } from '../../../emulator/serve.js';
+import { readRecording } from '../../../firmware-agent/recorder/index.js';
 import { ensureBuilt, ROOT } from '../../helpers/build.js';
 import { captureIO, fswInProcess } from '../../helpers/cli.js';
 import { runCli } from '../../../tools/cli.js';
@@ -61,6 +62,8 @@ describeWithTool('socat', SOCAT_INSTALL)('main.js --record on a served satellite
     expect(run1.code).toBe(0);
     expect(run1.codes).toContain('HAL_HELLO');
     const size1 = statSync(rec).size;
+    // A real clock: the agent's timers ran late, and when is in the recording (the replay runs them then).
+    expect(readRecording(readFileSync(rec)).sessions[0]!.events.some((e) => e.type === 'fires')).toBe(true);
     expect(size1).toBeGreaterThan(1000);
 
     const r1 = await fswInProcess(['replay', rec, '--json']);
