@@ -88,7 +88,7 @@ Options:
                       (overrides observability.metrics_port; default 0)
   --record FILE       flight recorder: append every frame received and sent, with its time,
                       and every decision and mode change to FILE (one session per start),
-                      for 'fsw replay FILE'; about 7 MiB an hour solo, 15 with the
+                      for 'fsw replay FILE'; about 7.5 MiB an hour solo, 15 with the
                       swarm (see firmware-agent/recorder/README.md)
   --record-max-bytes N  stop recording once FILE would pass N bytes (default ${DEFAULT_RECORD_MAX_BYTES})
   -h, --help          show this help and exit
