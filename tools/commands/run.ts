@@ -37,6 +37,8 @@ export interface RunOptions {
   speed?: Speed;
   /** Where to write the HTML report: a path, `false` for none, default `out/report-<scenario>-<seed>.html`. */
   report?: string | boolean;
+  /** Flight recorder: a directory for one `<sat>.rec` per satellite (`fsw replay` reads them). */
+  record?: string;
   /** Set when stdout is a terminal: the live view is redrawn in place, cut to its size. */
   tty?: { columns: number; rows?: number };
   /** The configuration (--config, FSW_ variables): its explicit agent fields go over the scenario's. */
@@ -94,7 +96,7 @@ export async function runScenario(scenarioArg: string, opts: RunOptions, io: Cli
     collector?.onAgentEvent(sat, event, ...args);
   };
   const dir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'fsw-run-'));
-  const run = new InProcessRun({ scenario, workDir: dir, onAgentEvent });
+  const run = new InProcessRun({ scenario, workDir: dir, onAgentEvent, ...(opts.record ? { record: opts.record } : {}) });
   if (reportPath) {
     collector = new ReportCollector({ scenario: scenario.name, seed: scenario.seed, sats: run.constellation.ids(), durationS: duration });
     collector.attach(run);
@@ -131,8 +133,8 @@ export async function runScenario(scenarioArg: string, opts: RunOptions, io: Cli
       }
       collector?.step();
       view.tick(t, frame);
-      const wait = paceDelayMs(speed, t * 1000, performance.now() - t0);
-      if (wait > 0) await sleep(wait);
+      // A timer can fire a fraction of a millisecond early on performance.now()'s scale: wait until the pace is kept.
+      for (let wait = paceDelayMs(speed, t * 1000, performance.now() - t0); wait > 0; wait = paceDelayMs(speed, t * 1000, performance.now() - t0)) await sleep(Math.ceil(wait));
     }
     view.finish(frame, t);
     // Read before stop(): stopping clears the agents, and with them the swarm's compliance ledgers.
@@ -145,6 +147,10 @@ export async function runScenario(scenarioArg: string, opts: RunOptions, io: Cli
     if (!opts.workDir) rmSync(dir, { recursive: true, force: true });
   }
   io.out(renderSummary(summary));
+  if (opts.record) {
+    io.out(`recordings: ${run.constellation.ids().map((id) => run.recordingPath(id)).filter(Boolean).join(', ')} (replay one with: fsw replay FILE)\n`);
+    for (const p of run.recordingProblems) io.err(`recording of ${p.sat} stopped at t=${formatSeconds(p.at / 1000)}: ${p.code} ${p.message}\n`);
+  }
   if (data && reportPath) {
     const bytes = writeReport(reportPath, data);
     summary.reportPath = reportPath;
@@ -175,6 +181,7 @@ export const runCommand: CommandModule = {
       .addOption(new Option('--speed <speed>', `pace virtual time against the wall clock: ${SPEED_HELP}`).argParser(parseSpeed).default(SPEED_MAX, 'max'))
       .addOption(new Option('--report <path>', 'write the HTML report here (default: out/report-<scenario>-<seed>.html)'))
       .addOption(new Option('--no-report', 'write no HTML report'))
+      .addOption(new Option('--record <dir>', 'flight recorder: write every frame each agent receives and sends, with its time, to <dir>/<sat>.rec (replay with fsw replay)'))
       .addHelpText(
         'after',
         `
@@ -185,6 +192,7 @@ Examples:
   fsw run my-scenario.yaml --duration 1200
   fsw run leader-loss --speed x10            # 10 virtual seconds per wall second
   fsw run nominal --report /tmp/nominal.html # or --no-report
+  fsw run thermal-runaway --record out/rec  # flight recordings; then: fsw replay out/rec/SAT-1.rec
   FSW_AGENT__CYCLE_HZ=5 fsw run --config fsw.yaml   # sections emulator, run, agent (fsw config --help)
 
 On a terminal the progress bar and the table are redrawn in place; piped or redirected, the

@@ -46,6 +46,7 @@ export const COMMAND_FLAGS = {
     { option: 'workDir', flag: '--work-dir', path: 'run.work_dir' },
     { option: 'speed', flag: '--speed', path: 'run.speed', toConfig: (o) => (o as Speed).label, fromConfig: (v) => parseSpeed(String(v)) },
     { option: 'report', flag: '--report/--no-report', path: 'run.report' },
+    { option: 'record', flag: '--record', path: 'run.record' },
   ],
 } satisfies Record<string, FlagBinding[]>;
 export type ConfiguredCommand = keyof typeof COMMAND_FLAGS;

@@ -79,6 +79,7 @@ export const RUN_FIELDS: Record<string, FieldSpec> = {
   // Kept as its text (`x10`), so the printed configuration reads as typed.
   speed: { parse: scalar((v) => parseSpeed(v).label, SPEED_HELP), default: 'max', help: `pace of virtual time: ${SPEED_HELP}` },
   report: { parse: report, default: null, help: 'the HTML report\'s path, or false for none (default: out/report-<scenario>-<seed>.html)' },
+  record: { parse: text('a directory path'), default: null, help: 'flight recordings, one <sat>.rec per satellite, go in this directory (default: none)' },
 };
 
 export const TOOL_SECTIONS = { emulator: EMULATOR_FIELDS, emulate: EMULATE_FIELDS, run: RUN_FIELDS } as const;

@@ -26,7 +26,7 @@ describe('fsw config print', () => {
     expect(printed.agent).toEqual(JSON.parse(JSON.stringify(parseAgentConfig({}))));
     expect(printed.emulator).toEqual({ scenario: 'nominal', seed: nominal.seed, sats: nominal.constellation.count });
     expect(printed.emulate).toEqual({ pty_dir: null, ports: null, ground_port: null, baud: 115200, duration_s: null, status_every_s: 5 });
-    expect(printed.run).toEqual({ duration_s: nominal.duration_s, every_s: 600, work_dir: null, speed: 'max', report: null });
+    expect(printed.run).toEqual({ duration_s: nominal.duration_s, every_s: 600, work_dir: null, speed: 'max', report: null, record: null });
   });
 
   it('--sources says where each value came from: the file, an FSW_ variable, a default or the scenario', async () => {

@@ -38,6 +38,18 @@ describe('fsw run (in process, virtual time)', () => {
     expect(data.summary.decisions).toBeGreaterThan(0);
   }, 60_000);
 
+  it('--record DIR writes one recording per satellite, and fsw replay finds each identical', async () => {
+    const rec = join(dir, 'rec');
+    const o = captureIO();
+    const code = await runCli(['run', 'sensor-dropout', '--sats', '2', '--duration', '240', '--every', '240', '--no-report', '--record', rec], o.io);
+    expect(code, o.err()).toBe(0);
+    expect(o.out()).toContain(`recordings: ${join(rec, 'SAT-1.rec')}, ${join(rec, 'SAT-2.rec')}`);
+    for (const sat of ['SAT-1', 'SAT-2']) {
+      const r = captureIO();
+      expect(await runCli(['replay', join(rec, `${sat}.rec`)], r.io), r.out() + r.err()).toBe(0);
+    }
+  }, 60_000);
+
   it('--no-report writes none and prints no path', async () => {
     const o = captureIO();
     const s = await runScenario('nominal', { sats: 2, duration: 60, every: 60, report: false }, o.io);
