@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,6 +45,8 @@ export async function ensureBuilt(): Promise<void> {
     const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
     // Type errors elsewhere still emit; only a missing CLI is fatal here (typecheck reports the rest).
     if (!existsSync(CLI)) throw new Error(`build did not produce ${CLI}:\n${r.stdout}${r.stderr}`);
+    // As `npm run build` does: the two entry points run as programs (their first lines name node).
+    for (const f of [CLI, join(ROOT, 'dist/firmware-agent/main.js')]) if (existsSync(f)) chmodSync(f, 0o755);
     writeFileSync(join(ROOT, 'dist/.fsw-cli-build-stamp'), '');
   } finally {
     rmSync(lock, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -117,5 +117,13 @@ describe("the board's node flags (main.js's first line)", () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^fsw-agent\/\d+\.\d+\.\d+\n$/);
+  });
+
+  it('the build leaves main.js executable: the file itself runs, as the README tells a board to run it', () => {
+    const r = spawnSync(MAIN_JS, ['--version'], { encoding: 'utf8', env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` } });
+    expect(r.error).toBeUndefined();
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^fsw-agent\/\d+\.\d+\.\d+\n$/);
   });
 });
