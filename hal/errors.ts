@@ -56,8 +56,8 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export class HalError extends Error {
   readonly code: ErrorCode;
   readonly detail: Record<string, unknown> | undefined;
-  constructor(code: ErrorCode, message?: string, detail?: Record<string, unknown>) {
-    super(message ?? ERROR_CODES[code]);
+  constructor(code: ErrorCode, message?: string, detail?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message ?? ERROR_CODES[code], options);
     this.name = 'HalError';
     this.code = code;
     this.detail = detail;

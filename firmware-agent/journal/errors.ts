@@ -1,4 +1,4 @@
-import { ERROR_CODES } from '../../hal/errors.js';
+import { ERROR_CODES, HalError } from '../../hal/errors.js';
 
 /**
  * The journal's error codes: its slice of the central registry (`hal/errors.ts`,
@@ -19,14 +19,11 @@ export const JOURNAL_ERROR_CODES = {
 export type JournalErrorCode = keyof typeof JOURNAL_ERROR_CODES;
 
 /** Every error the journal throws: a stable `code`, a message and optional detail. */
-export class JournalError extends Error {
-  readonly code: JournalErrorCode;
-  readonly detail: Record<string, unknown> | undefined;
+export class JournalError extends HalError {
+  declare readonly code: JournalErrorCode;
   constructor(code: JournalErrorCode, message?: string, detail?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(message ?? JOURNAL_ERROR_CODES[code], options);
+    super(code, message, detail, options);
     this.name = 'JournalError';
-    this.code = code;
-    this.detail = detail;
   }
 }
 

@@ -1,4 +1,4 @@
-import { ERROR_CODES } from '../../hal/errors.js';
+import { ERROR_CODES, HalError } from '../../hal/errors.js';
 
 /** The flight recorder's slice of the central error registry (`hal/errors.ts`, `docs/errors.md`). */
 export const RECORDING_ERROR_CODES = {
@@ -11,14 +11,11 @@ export const RECORDING_ERROR_CODES = {
 
 export type RecordingErrorCode = keyof typeof RECORDING_ERROR_CODES;
 
-export class RecordingError extends Error {
-  readonly code: RecordingErrorCode;
-  readonly detail: Record<string, unknown> | undefined;
+export class RecordingError extends HalError {
+  declare readonly code: RecordingErrorCode;
   constructor(code: RecordingErrorCode, message?: string, detail?: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(message ?? RECORDING_ERROR_CODES[code], options);
+    super(code, message, detail, options);
     this.name = 'RecordingError';
-    this.code = code;
-    this.detail = detail;
   }
 }
 
