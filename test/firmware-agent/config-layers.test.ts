@@ -1,19 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, parseAgentConfig } from '../../firmware-agent/config/load.js';
 import { describeIssue, envLayer, flagLayer, originOf, resolveAgentSection, type AgentSectionOptions } from '../../firmware-agent/config-layers.js';
+import { tempFiles } from '../helpers/tmp.js';
 
 /** The board's side of the layered configuration (no tools/): the agent section alone. */
-const tmp = mkdtempSync(join(tmpdir(), 'fsw-layers-test-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-let n = 0;
-function file(name: string, text: string): string {
-  const p = join(tmp, `${n++}-${name}`);
-  writeFileSync(p, text);
-  return p;
-}
+const { dir: tmp, file } = tempFiles('fsw-layers-test-');
 const resolve = (o: AgentSectionOptions) => resolveAgentSection(o, parseAgentConfig, (s, i) => new ConfigError(s, i), o.file ?? 'built-in defaults');
 function refused(o: AgentSectionOptions): ConfigError {
   try {

@@ -1,18 +1,12 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fswInProcess as fsw } from '../../helpers/cli.js';
+import { tempFiles } from '../../helpers/tmp.js';
 
 /** --config, FSW_ variables and flags reach the commands, in that order of precedence. */
-const tmp = mkdtempSync(join(tmpdir(), 'fsw-config-wiring-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const { dir: tmp, file } = tempFiles('fsw-config-wiring-');
 afterEach(() => vi.unstubAllEnvs());
-function file(name: string, text: string): string {
-  const p = join(tmp, name);
-  writeFileSync(p, text);
-  return p;
-}
 
 describe('fsw run with a configuration', () => {
   it('scenario and run fields from the file, the seed from FSW_, --sats typed over the file', async () => {

@@ -1,20 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseAgentConfig } from '../../../firmware-agent/config/load.js';
 import { resolveScenario } from '../../../emulator/scenario/load.js';
 import { fswInProcess as fsw } from '../../helpers/cli.js';
+import { tempFiles } from '../../helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'fsw-config-print-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const { dir: tmp, file } = tempFiles('fsw-config-print-');
 afterEach(() => vi.unstubAllEnvs());
-function file(name: string, text: string): string {
-  const p = join(tmp, name);
-  writeFileSync(p, text);
-  return p;
-}
 
 describe('fsw config print', () => {
   it('with nothing configured prints every field with its built-in default, the scenario\'s seed, sats and duration filled in', async () => {

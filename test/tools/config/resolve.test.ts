@@ -1,19 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseAgentConfig } from '../../../firmware-agent/config/load.js';
 import { FswConfigError, resolveConfig, type ResolveOptions } from '../../../tools/config/resolve.js';
 import { EMULATE_FIELDS, RUN_FIELDS } from '../../../tools/config/sections.js';
+import { tempFiles } from '../../helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'fsw-config-test-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-let n = 0;
-function file(name: string, text: string): string {
-  const p = join(tmp, `${n++}-${name}`);
-  writeFileSync(p, text);
-  return p;
-}
+const { dir: tmp, file } = tempFiles('fsw-config-test-');
 /** The issues of a refused configuration (fails the test if it was accepted). */
 function issues(opts: ResolveOptions): string[] {
   try {
