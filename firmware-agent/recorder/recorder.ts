@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import type { Clock } from '../../hal/time/clock.js';
 import type { Link } from '../../hal/link/link.js';
 import type { AgentConfig } from '../config/schema.js';
@@ -12,7 +13,7 @@ import {
 import { RecordingLink } from './recording-link.js';
 import { TimingClock } from './timing-clock.js';
 
-/** Default cap on a recording file: ~36 h of a nominal solo agent, ~17 h with the swarm (README.md). */
+/** Default cap on a recording file: ~36 h of a nominal solo agent, ~12–17 h with the swarm, the leader shortest (README.md). */
 export const DEFAULT_MAX_RECORDING_BYTES = 256 * 1024 * 1024;
 const FLUSH_BYTES = 64 * 1024;
 const FLUSH_MS = 1000;
@@ -143,7 +144,7 @@ export class FlightRecorder {
       // no journal yet: the agent boots fresh
     }
     return {
-      type: 'session', id: s.id, sat: s.sat, sw: s.sw, config: s.config as unknown as Record<string, unknown>,
+      type: 'session', id: s.id, sat: s.sat, sw: s.sw, config: withAbsoluteKeyPaths(s.config),
       start: this.opts.clock.now(), wall: new Date().toISOString(), clock: this.opts.clockKind, drive: this.opts.drive,
       link: { name: s.link.name, state: s.link.state }, journal_path: s.journalPath, journal, journal_bytes: size,
     };
@@ -223,6 +224,23 @@ export class FlightRecorder {
     }
     this.opts.onStop?.(err);
   }
+}
+
+/**
+ * The configuration as recorded: the key file paths (`swarm.key_file`, `ground.public_key_file`)
+ * made absolute against this process's working directory, the one the agent opens them from,
+ * so that a replay started anywhere else finds them. Paths only: a key is never read here.
+ */
+export function withAbsoluteKeyPaths(config: Readonly<AgentConfig>): Record<string, unknown> {
+  const cfg = { ...(config as unknown as Record<string, unknown>) };
+  const abs = (section: string, field: string): void => {
+    const sec = cfg[section] as Record<string, unknown> | undefined;
+    const path = sec?.[field];
+    if (typeof path === 'string' && path !== '' && !isAbsolute(path)) cfg[section] = { ...sec, [field]: resolve(path) };
+  };
+  abs('swarm', 'key_file');
+  abs('ground', 'public_key_file');
+  return cfg;
 }
 
 /** Opens for appending; an existing non-empty file must be a recording of our format version. */

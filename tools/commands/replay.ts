@@ -53,7 +53,7 @@ export async function runReplay(file: string, opts: ReplayCommandOptions, io: Cl
     if (opts.session !== undefined && opts.session !== i + 1) continue;
     let r: SessionResult;
     try {
-      r = await replaySession(rec.sessions[i]!, i, { ...(opts.keyFile ? { keyFile: opts.keyFile } : {}) });
+      r = await replaySession(rec.sessions[i]!, i, { recordingFile: file, ...(opts.keyFile ? { keyFile: opts.keyFile } : {}) });
     } catch (err) {
       if (err instanceof ReplayInputError) throw new UsageError(err.message);
       throw err;
@@ -81,7 +81,10 @@ export const replayCommand: CommandModule = {
           'had. Every decision (id, action, rule), mode change (from, to) and command (dev, op, args) that\n' +
           'differs from the recording is printed with its time (agent clock).\n\n' +
           'A recording made with the swarm on needs the constellation key (never written into a recording):\n' +
-          'the recorded key_file path is used when it is readable here, else give --key-file.',
+          'the recorded key_file path is used when it is readable here, else a key file of that name\n' +
+          'or constellation.key beside the recording, else give --key-file. The constellation.key that\n' +
+          '`fsw run --record DIR` writes into DIR is the simulated key, derived from the public seed; a\n' +
+          'board\'s key is never written into a recording.',
       )
       .argument('<file>', 'a flight recording (.rec)')
       .addOption(new Option('--key-file <file>', 'the constellation key file, for a recording made with the swarm on'))
@@ -91,7 +94,7 @@ export const replayCommand: CommandModule = {
 Examples:
   fsw agent --port /tmp/sats/SAT-1 --record /tmp/SAT-1.rec      # record (Ctrl-C to stop)
   fsw replay /tmp/SAT-1.rec
-  fsw replay out/rec/SAT-2.rec --key-file out/work/constellation.key --json | jq '.sessions[].differences'
+  fsw replay out/rec/SAT-2.rec --key-file out/rec/constellation.key --json | jq '.sessions[].differences'
   fsw decode /tmp/SAT-1.rec                                     # the recorded frames, with times
 
 Exit status: 0 the replay did exactly what the recording did, 1 differences (or the file is not a

@@ -8,7 +8,7 @@
  */
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { flushMicrotasks, VirtualClock } from '../../hal/index.js';
 import { decodeBody } from '../../hal/protocol/codec.js';
@@ -24,6 +24,8 @@ import { ReplayLink } from './replay-link.js';
 export interface ReplayOptions {
   /** The constellation key file (needed when the recorded agent ran the swarm). */
   keyFile?: string;
+  /** The recording's path: a key file beside it is tried when the recorded key path cannot be read. */
+  recordingFile?: string;
 }
 
 /** The recording needs something the command line must give (exit 2). */
@@ -55,12 +57,12 @@ export function replayConfig(s: Session, opts: ReplayOptions, notes: string[]): 
   const swarm = (cfg.swarm ?? {}) as { enabled?: boolean; members?: string[]; key_file?: string };
   const swarmOn = swarm.enabled !== false && (swarm.members?.length ?? 0) >= 2 && swarm.members!.includes(s.header.id) && !!swarm.key_file;
   if (swarmOn) {
-    const key = opts.keyFile ?? swarm.key_file!;
-    if (!readable(key)) {
+    const key = opts.keyFile ?? swarmKeyFile(swarm.key_file!, opts.recordingFile, notes);
+    if (key === undefined || !readable(key)) {
       throw new ReplayInputError(
         opts.keyFile
-          ? `--key-file ${key} cannot be read`
-          : `the recording has the swarm on, and its constellation key file ${swarm.key_file} cannot be read here: give --key-file FILE (the key is never written into a recording)`,
+          ? `--key-file ${opts.keyFile} cannot be read`
+          : `the recording has the swarm on, and its constellation key file ${swarm.key_file} cannot be read here${opts.recordingFile ? ` (nor is there one beside the recording, in ${dirname(opts.recordingFile)})` : ''}: give --key-file FILE (the key is never written into a recording)`,
       );
     }
     cfg.swarm = { ...cfg.swarm, key_file: key };
@@ -70,6 +72,25 @@ export function replayConfig(s: Session, opts: ReplayOptions, notes: string[]): 
   // Durability changes nothing the agent decides; without fdatasync the replay is faster.
   cfg.journal = { ...cfg.journal, fsync: false };
   return parseAgentConfig(cfg, `recording session config`);
+}
+
+/**
+ * The recorded key path when it can be read here; else a key file beside the recording (the
+ * recorded file's name, then `constellation.key`: where `fsw run --record DIR` keeps its
+ * simulated key), so a recordings folder copied or replayed from elsewhere still replays.
+ */
+function swarmKeyFile(recorded: string, recordingFile: string | undefined, notes: string[]): string | undefined {
+  if (readable(recorded)) return recorded;
+  if (!recordingFile) return undefined;
+  const dir = dirname(recordingFile);
+  for (const name of new Set([basename(recorded), 'constellation.key'])) {
+    const beside = join(dir, name);
+    if (readable(beside)) {
+      notes.push(`the recorded constellation key file ${recorded} cannot be read here: used ${beside}, beside the recording`);
+      return beside;
+    }
+  }
+  return undefined;
 }
 
 function readable(path: string): boolean {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { flushMicrotasks, VirtualClock, type Link } from '../../hal/index.js';
 import { Constellation } from '../../emulator/constellation.js';
 import { satIds, type Scenario } from '../../emulator/scenario/schema.js';
@@ -21,8 +21,8 @@ export interface InProcessOptions {
   /**
    * Flight-recorder directory: each satellite's agent records into `<dir>/<sat>.rec`, every
    * boot (a reset, a power cycle) appended as a new session. `fsw replay` replays them. The
-   * run's (seed-derived) constellation key goes to `<dir>/constellation.key`, where the
-   * recordings' `swarm.key_file` points.
+   * run's simulated constellation key (derived from the public seed: no secret) goes to
+   * `<dir>/constellation.key`, where the recordings' `swarm.key_file` points (an absolute path).
    */
   record?: string;
   /** Sees every agent event (the report and the live view use this). */
@@ -45,6 +45,8 @@ export class InProcessRun {
   readonly agents = new Map<string, Agent>();
   readonly restarts: RunnerEvents['restarts'] = [];
   readonly config: Readonly<AgentConfig>;
+  /** The run's constellation key file (absolute): simulated, derived from the seed. */
+  readonly keyFile: string;
   private readonly links = new Map<string, Link>();
   private readonly recorders = new Map<string, FlightRecorder>();
   /** Recordings that stopped early: a file that could not be written (E_RECORDING_IO) or the size cap. */
@@ -55,10 +57,13 @@ export class InProcessRun {
   constructor(private readonly opts: InProcessOptions) {
     mkdirSync(opts.workDir, { recursive: true });
     if (opts.record) mkdirSync(opts.record, { recursive: true });
-    // The constellation key of a simulated run is derived from the seed (a mission's key is
-    // random and lives in a file on each board, never in the repository). With `record`, it is
-    // kept beside the recordings (never in them), so that they replay after the work dir is gone.
-    const keyFile = join(opts.record ?? opts.workDir, 'constellation.key');
+    // The constellation key of a simulated run is derived from the public seed, so it is no
+    // secret (a mission's key is random and lives in a file on each board, never in the
+    // repository, and a board's recorder never copies it). With `record`, it is kept beside the
+    // recordings (never in them), so that they replay after the work dir is gone; the path is
+    // absolute, so that they replay from any directory.
+    const keyFile = resolve(opts.record ?? opts.workDir, 'constellation.key');
+    this.keyFile = keyFile;
     writeFileSync(keyFile, createHash('sha256').update(`constellation-key:${opts.scenario.seed}`).digest('hex') + '\n', { mode: 0o600 });
     const ids = satIds(opts.scenario.constellation.count, opts.scenario.constellation.id_prefix);
     const base = { ...opts.agentConfig, ...opts.scenario.agent } as Record<string, unknown>;

@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Emitter, memoryLinkPair, VirtualClock, type Link } from '../../../hal/index.js';
 import type { AgentEvents } from '../../../firmware-agent/agent.js';
@@ -142,6 +142,35 @@ describe('FlightRecorder', () => {
     expect(rec.state).toBe('failed');
     expect((stops[0] as RecordingError).code).toBe('E_RECORDING_FORMAT');
     expect(readFileSync(file, 'utf8')).toBe('precious data\n');
+  });
+
+  it('a board\'s key files: recorded as absolute paths (a replay from another directory finds them), never copied or read into the recording', async () => {
+    // A board config names its keys relative to the agent's working directory.
+    const keyDir = join(tmp, 'board-keys');
+    mkdirSync(keyDir);
+    const keyHex = 'a5'.repeat(31) + '3c';
+    writeFileSync(join(keyDir, 'constellation.key'), `${keyHex}\n`, { mode: 0o600 });
+    const relKey = relative(process.cwd(), join(keyDir, 'constellation.key'));
+    const relGround = relative(process.cwd(), join(keyDir, 'ground.pub'));
+    expect(isAbsolute(relKey)).toBe(false);
+    const boardConfig = parseAgentConfig({ swarm: { members: ['SAT-9', 'SAT-8'], key_file: relKey }, ground: { public_key_file: relGround } });
+    const recDir = join(tmp, 'board-rec');
+    mkdirSync(recDir);
+    const file = join(recDir, 'agent.rec');
+    const clock = new VirtualClock();
+    const [fc] = memoryLinkPair(clock, { latencyMs: 1 }, ['fc', 'hw']);
+    const rec = FlightRecorder.start({ file, clock, clockKind: 'real', drive: 'event' }, { id: 'SAT-9', sat: 'SAT-9', sw: 'test/1', config: boardConfig, link: fc, journalPath: join(tmp, 'none.journal') });
+    rec.end('test over');
+    rec.close();
+    const bytes = readFileSync(file);
+    const h = readRecording(bytes).sessions[0]!.header;
+    expect((h.config.swarm as { key_file: string }).key_file).toBe(resolve(relKey));
+    expect((h.config.ground as { public_key_file: string }).public_key_file).toBe(resolve(relGround));
+    // The agent's own config is left as it was (it opens the relative path itself).
+    expect(boardConfig.swarm.key_file).toBe(relKey);
+    expect(bytes.includes(Buffer.from(keyHex, 'utf8'))).toBe(false);
+    expect(bytes.includes(Buffer.from(keyHex, 'hex'))).toBe(false);
+    expect(readdirSync(recDir)).toEqual(['agent.rec']);
   });
 
   it('the board entry documents the same default cap', () => {

@@ -193,6 +193,12 @@ describe('fsw replay: usage', () => {
     const r = await fswInProcess(['replay', '--help']);
     expect(r.code).toBe(0);
     for (const s of ['--key-file', '--session', '--json', 'Exit status: 0', 'E_RECORDING_TORN', 'fsw agent --port /tmp/sats/SAT-1 --record']) expect(r.stdout).toContain(s);
+    const flat = r.stdout.replace(/\s+/g, ' ');
+    expect(flat).toContain('else a key file of that name or constellation.key beside the recording, else give --key-file');
+    expect(flat).toContain('writes into DIR is the simulated key, derived from the public seed; a board\'s key is never written into a recording');
+    // The key file a run writes is in its record directory (the example named the work dir).
+    expect(r.stdout).toContain('--key-file out/rec/constellation.key');
+    expect(r.stdout).not.toContain('out/work/constellation.key');
     expect((await fswInProcess(['--help'])).stdout).toMatch(/^ {2}replay /m);
   });
 
