@@ -88,8 +88,8 @@ Options:
                       (overrides observability.metrics_port; default 0)
   --record FILE       flight recorder: append every frame received and sent, with its time,
                       and every decision and mode change to FILE (one session per start),
-                      for 'fsw replay FILE'; about 7.5 MiB an hour solo, 15 with the
-                      swarm (see firmware-agent/recorder/README.md)
+                      for 'fsw replay FILE'; about 7.5 MiB an hour solo, 15–21 MiB with
+                      the swarm (the leader most; see firmware-agent/recorder/README.md)
   --record-max-bytes N  stop recording once FILE would pass N bytes (default ${DEFAULT_RECORD_MAX_BYTES})
   -h, --help          show this help and exit
   -V, --version       print the agent's software version and exit

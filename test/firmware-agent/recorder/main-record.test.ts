@@ -15,6 +15,8 @@ describe('--record', () => {
     expect(await main(['--help'], c.io)).toBe(AGENT_EXIT.OK);
     expect(c.out()).toContain('--record FILE');
     expect(c.out()).toContain('--record-max-bytes N');
+    // The growth figures of the recorder README (a swarm leader writes the most: ~21 MiB/h measured).
+    expect(c.out().replace(/\s+/g, ' ')).toContain('about 7.5 MiB an hour solo, 15–21 MiB with the swarm (the leader most');
   });
 
   it('main: an empty --record, or a cap that is not an integer of at least 64 KiB, exits 2 naming the option', async () => {
