@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildProgram, COMMANDS } from '../../tools/cli.js';
+import type { Command } from 'commander';
+import { buildProgram, COMMANDS, joinHandBrokenLines } from '../../tools/cli.js';
 import { captureIO, fswInProcess as fsw } from '../helpers/cli.js';
 
 /**
@@ -22,6 +23,21 @@ const BAD_USAGE: Record<string, { args: string[]; says: RegExp; required?: strin
 };
 
 const names = COMMANDS.map((m) => m.name);
+
+/** Every command and subcommand as the words typed after `fsw` (`['config', 'print']`). */
+function allCommandPaths(): string[][] {
+  const paths: string[][] = [];
+  const visit = (cmd: Command, path: string[]): void => {
+    for (const sub of cmd.commands) {
+      if (sub.name() === 'help') continue;
+      paths.push([...path, sub.name()]);
+      visit(sub, [...path, sub.name()]);
+    }
+  };
+  visit(buildProgram(captureIO().io), []);
+  return paths;
+}
+const paths = allCommandPaths();
 
 describe('every fsw command: help and bad usage', () => {
   it('every command in COMMANDS has a bad-usage entry here (add one with your command)', () => {
@@ -58,5 +74,70 @@ describe('every fsw command: help and bad usage', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(says);
     expect(r.stdout).toBe('');
+  });
+
+  // Commander checks required options before unknown ones (fsw agent --bogus said "required
+  // option '--port <path>' not specified"); fsw reports the unknown one, for every command.
+  it.each(paths.filter((p) => p.join(' ') !== 'config').map((p) => p.join(' ')))('fsw %s --bogus (nothing else): unknown option, exit 2, prefixed like fsw\'s own errors', async (path) => {
+    const r = await fsw([...path.split(' '), '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`fsw ${path}: error: unknown option '--bogus'\n(run 'fsw ${path} --help' for usage)\n`);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a missing required option is still reported, with the prefix', async () => {
+    const r = await fsw(['agent']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("fsw agent: error: required option '--port <path>' not specified\n(run 'fsw agent --help' for usage)\n");
+  });
+
+  it('an unknown command or top-level option has the fsw: prefix', async () => {
+    for (const args of [['bogus'], ['--bogus'], ['config', 'bogus']]) {
+      const r = await fsw(args);
+      const prog = args[0] === 'config' ? 'fsw config' : 'fsw';
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(new RegExp(`^${prog}: error: unknown (command|option) '(--)?bogus'\n\\(run '${prog} --help' for usage\\)\n$`));
+    }
+  });
+
+  // A group command with no action of its own (fsw, fsw config): commander's convention,
+  // help on stderr with an error status, after a line saying a subcommand is needed.
+  it.each([[[], 'fsw: error: a command is needed: run, '], [['config'], 'fsw config: error: a subcommand is needed: print\n']] as const)(
+    'fsw %j with no subcommand: says one is needed, help on stderr, exit 2',
+    async (args, says) => {
+      const r = await fsw([...args]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.startsWith(says)).toBe(true);
+      expect(r.stderr).toContain(`Usage: ${['fsw', ...args].join(' ')} `);
+    },
+  );
+
+  it.each(paths.map((p) => p.join(' ')))('fsw %s --help at 80 columns: description paragraphs wrapped once, at 80', (path) => {
+    let cmd = buildProgram(captureIO().io);
+    for (const name of path.split(' ')) cmd = cmd.commands.find((c) => c.name() === name)!;
+    // Commander's part of the help (the after-text is printed as written), at the width it
+    // uses when not on a terminal. The description is the text between the usage line and the
+    // first section; a hand break ~95 columns apart re-wrapped at 80 leaves a line of a few
+    // words, so: every line of a prose paragraph but its last is full (the next word would
+    // not fit). Indented text (lists, tables) is printed as written.
+    const lines = cmd.helpInformation({ error: false }).split('\n');
+    const end = lines.findIndex((l, i) => i > 0 && /^[A-Z][a-z]+:$/.test(l));
+    const description = lines.slice(2, end === -1 ? undefined : end);
+    expect(description.length).toBeGreaterThan(0);
+    for (const [i, line] of description.entries()) {
+      if (/^\s/.test(line) || line === '') continue;
+      expect(line.length, line).toBeLessThanOrEqual(80);
+      const next = description[i + 1] ?? '';
+      if (next !== '' && /^\S/.test(next)) expect(line.length + 1 + next.split(' ')[0]!.length, `"${line}" then "${next}"`).toBeGreaterThan(80);
+    }
+  });
+});
+
+describe('joinHandBrokenLines', () => {
+  it('joins the lines of a paragraph and keeps paragraphs and indented text', () => {
+    expect(joinHandBrokenLines('one two\nthree\n\nfour\nfive')).toBe('one two three\n\nfour five');
+    expect(joinHandBrokenLines('a list:\n  - x\n  - y\n\nprose\nmore')).toBe('a list:\n  - x\n  - y\n\nprose more');
+    expect(joinHandBrokenLines('no breaks')).toBe('no breaks');
   });
 });
