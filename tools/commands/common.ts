@@ -5,8 +5,8 @@
  * A subcommand is one file in tools/commands/ exporting a `CommandModule`; tools/cli.ts lists
  * the modules and registers each on the program.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 
@@ -85,6 +85,32 @@ export function listArg(what = 'item'): (value: string) => string[] {
     if (items.length === 0 || items.some((s) => s === '')) throw new InvalidArgumentError(`must be a comma-separated list of ${what}s with no empty entries`);
     return items;
   };
+}
+
+// ── paths a user gives: checked before use, so a wrong one is bad usage (exit 2) naming the
+//    option or argument, not a raw EISDIR / EEXIST / ENOTDIR from deep inside (exit 1) ──
+
+/**
+ * `path`, given as `name` (an option such as `--pty-dir`, or an argument such as `FILE`), must
+ * be an existing file (`kind: 'file'`; `what` says which, e.g. 'a capture file') or a directory
+ * that exists or can be made (`kind: 'directory'`: nothing in the way that is not a directory).
+ * Throws a UsageError saying what is wrong and what to give.
+ */
+export function checkPathArg(path: string, name: string, kind: 'file' | 'directory', what: string): void {
+  if (kind === 'file') {
+    if (!existsSync(path)) throw new UsageError(`${name} ${path}: no such file (give ${what})`);
+    if (statSync(path).isDirectory()) throw new UsageError(`${name} ${path} is a directory: give ${what}`);
+    return;
+  }
+  // The path or its nearest existing ancestor must be a directory (mkdir -p makes the rest).
+  for (let p = resolve(path); ; p = dirname(p)) {
+    if (existsSync(p)) {
+      if (statSync(p).isDirectory()) return;
+      const which = p === resolve(path) ? `${path} is a file` : `${p} is a file`;
+      throw new UsageError(`${name} ${path}: ${which}, not a directory: give ${what}`);
+    }
+    if (dirname(p) === p) return;
+  }
 }
 
 /** This package's version (package.json beside the source tree or above dist/). */

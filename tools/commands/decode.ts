@@ -2,14 +2,14 @@
  * `fsw decode`: read a byte capture (a file) or a live serial port and print every frame
  * (kind, seq, fields) and every drop with its reason, as text or one JSON object per line.
  */
-import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { SerialPort } from 'serialport';
 import { SlipDecoder } from '../../hal/framing/slip.js';
 import { decodeBody } from '../../hal/protocol/codec.js';
 import type { Message } from '../../hal/protocol/messages.js';
 import { isRecordingError, looksLikeRecording, readRecording, REC_MAGIC } from '../../firmware-agent/recorder/index.js';
-import { intArg, StatusError, UsageError, type CliIO, type CommandModule } from './common.js';
+import { checkPathArg, intArg, StatusError, UsageError, type CliIO, type CommandModule } from './common.js';
 
 export interface DecodeOptions {
   port?: string;
@@ -112,7 +112,7 @@ function decodeRecording(file: string, opts: DecodeOptions, io: CliIO): void {
 async function runDecode(file: string | undefined, opts: DecodeOptions, io: CliIO): Promise<void> {
   if (!file && !opts.port) throw new UsageError('give a capture FILE or --port PATH');
   if (file && opts.port) throw new UsageError('give a capture FILE or --port PATH, not both');
-  if (file && !existsSync(file)) throw new UsageError(`no such file: ${file}`);
+  if (file) checkPathArg(file, 'FILE', 'file', 'a capture file or a flight recording');
   const out = (l: Line): void => io.out(`${opts.json ? JSON.stringify(l) : text(l)}\n`);
   const { slip, counts } = frameDecoder(out);
   const summary = (): void => io.err(`decoded ${counts.frames} frames; dropped escape ${counts.escape}, crc ${counts.crc}, oversize ${counts.oversize}, cbor ${counts.cbor}, schema ${counts.schema}\n`);

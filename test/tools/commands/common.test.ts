@@ -1,0 +1,56 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkPathArg, UsageError } from '../../../tools/commands/common.js';
+import { fswInProcess as fsw } from '../../helpers/cli.js';
+import { tempFiles } from '../../helpers/tmp.js';
+
+const tmp = tempFiles('fsw-common-');
+
+function usageMessage(fn: () => void): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error('no UsageError');
+}
+
+describe('checkPathArg', () => {
+  const file = tmp.file('capture.bin', 'bytes');
+  const dir = join(tmp.dir, 'adir');
+  mkdirSync(dir);
+
+  it('a file argument: accepts a file; a directory or a missing path is a UsageError naming the argument', () => {
+    expect(() => checkPathArg(file, 'FILE', 'file', 'a capture file')).not.toThrow();
+    expect(usageMessage(() => checkPathArg(dir, 'FILE', 'file', 'a capture file'))).toBe(`FILE ${dir} is a directory: give a capture file`);
+    expect(usageMessage(() => checkPathArg(join(dir, 'none'), 'FILE', 'file', 'a capture file'))).toBe(`FILE ${join(dir, 'none')}: no such file (give a capture file)`);
+  });
+
+  it('a directory option: accepts a directory or one that can be made; a file in the way is a UsageError', () => {
+    expect(() => checkPathArg(dir, '--pty-dir', 'directory', 'a directory')).not.toThrow();
+    expect(() => checkPathArg(join(dir, 'new', 'deeper'), '--pty-dir', 'directory', 'a directory')).not.toThrow();
+    expect(existsSync(join(dir, 'new'))).toBe(false); // a check only: nothing made
+    expect(usageMessage(() => checkPathArg(file, '--pty-dir', 'directory', 'a directory'))).toBe(`--pty-dir ${file}: ${file} is a file, not a directory: give a directory`);
+    expect(usageMessage(() => checkPathArg(join(file, 'sub'), '--pty-dir', 'directory', 'a directory'))).toMatch(/is a file, not a directory/);
+  });
+});
+
+describe('commands using it: a wrong path is bad usage (exit 2) naming the option or argument', () => {
+  it('fsw decode DIR (was EISDIR, exit 1)', async () => {
+    const dir = join(tmp.dir, 'captures');
+    mkdirSync(dir);
+    const r = await fsw(['decode', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`fsw decode: error: FILE ${dir} is a directory: give a capture file or a flight recording`);
+  });
+
+  it('fsw emulate --pty-dir FILE (was EEXIST from mkdir, exit 1), before anything is served', async () => {
+    const file = tmp.file('garbage.bin', 'x');
+    const r = await fsw(['emulate', '--pty-dir', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`fsw emulate: error: --pty-dir ${file}: ${file} is a file, not a directory`);
+    expect(r.stdout).toBe('');
+  });
+});
