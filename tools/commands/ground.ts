@@ -10,7 +10,7 @@ import { builtinScenarioNames } from '../../emulator/scenario/load.js';
 import { KeyFileError, loadConstellationKey } from '../../firmware-agent/swarm/keys.js';
 import { runInRun, runOnPort, counterArg, privateKeyArg, scriptArg } from '../ground/session.js';
 import { writeGroundKeyPair } from '../ground/keys.js';
-import { CONSOLE_HELP } from '../ground/script.js';
+import { checkScriptEnd, CommandLineError, CONSOLE_HELP, type ScriptLine } from '../ground/script.js';
 import type { GroundConsole } from '../ground/console.js';
 import { emulateScenario } from './emulate.js';
 import { intArg, listArg, positiveNumberArg, StatusError, UsageError, type CliIO, type CommandModule } from './common.js';
@@ -32,9 +32,25 @@ export interface GroundOptions {
   workDir?: string;
 }
 
+/** accepted + failed + refused + unanswered (+ pending at end) = sent; the rest are not in `sent`. */
 function summary(con: GroundConsole, io: CliIO): void {
   const s = con.stats;
-  io.out(`ground: ${s.sent} sent, ${s.accepted} accepted, ${s.failed} failed, ${s.refused} refused, ${s.unanswered} unanswered${s.notSent ? `, ${s.notSent} not sent` : ''}\n`);
+  const extra = [
+    s.pendingAtEnd ? `${s.pendingAtEnd} pending at end` : '',
+    s.notSent ? `${s.notSent} not sent` : '',
+    s.otherReplies ? `${s.otherReplies} other repl${s.otherReplies === 1 ? 'y' : 'ies'}` : '',
+  ].filter(Boolean);
+  io.out(`ground: ${s.sent} sent, ${s.accepted} accepted, ${s.failed} failed, ${s.refused} refused, ${s.unanswered} unanswered${extra.map((e) => `, ${e}`).join('')}\n`);
+}
+
+/** A script that did not all go out is a failure (exit 1): lines never run, or commands the radio would not take. */
+function checkScriptDone(script: ScriptLine[] | undefined, linesNotRun: number, con: GroundConsole): void {
+  if (!script) return;
+  const why = [
+    linesNotRun ? `${linesNotRun} script line(s) never ran (stopped first)` : '',
+    con.stats.notSent ? `${con.stats.notSent} command(s) not sent (the station's radio refused them)` : '',
+  ].filter(Boolean);
+  if (why.length) throw new StatusError(1, `the script did not all go out: ${why.join('; ')}`);
 }
 
 /** The console with these options; `input` is the interactive stream (stdin). */
@@ -65,9 +81,9 @@ export async function runGround(o: GroundOptions, io: CliIO, input: NodeJS.Reada
         }
       }
       const counter = counterArg(o.counterFile ?? `${o.key}.counter`);
-      let con: GroundConsole;
+      let r: Awaited<ReturnType<typeof runOnPort>>;
       try {
-        con = await runOnPort({
+        r = await runOnPort({
           port: o.port, baud: o.baud, key, counter, script, summaryEveryS: o.summaryEvery, replyTimeoutMs: o.replyTimeout * 1000, out, stopSignal,
           ...(constellationKey ? { constellationKey, members: o.members } : {}),
           ...(script ? {} : { input }),
@@ -76,12 +92,21 @@ export async function runGround(o: GroundOptions, io: CliIO, input: NodeJS.Reada
         if ((err as { code?: string }).code === 'E_LINK_OPEN') throw new StatusError(1, `cannot open ${o.port}: ${(err as Error).message} (is fsw emulate serving a ground station there?)`);
         throw err;
       }
-      summary(con, io);
+      summary(r.console, io);
+      checkScriptDone(script, r.linesNotRun, r.console);
       return;
     }
     const scenario = emulateScenario(o.scenario!, o);
     const key = o.key ? privateKeyArg(o.key) : undefined;
     const durationS = o.duration ?? scenario.duration_s;
+    if (script) {
+      try {
+        checkScriptEnd(script, durationS);
+      } catch (err) {
+        if (err instanceof CommandLineError) throw new UsageError(`--script ${o.script}: ${err.message}`);
+        throw err;
+      }
+    }
     out(`fsw ground: scenario "${scenario.name}" (seed ${scenario.seed}) in process, ${durationS} s of virtual time, ${script?.length ?? 0} scripted command(s)`);
     const r = await runInRun({
       scenario, script: script ?? [], durationS, summaryEveryS: o.summaryEvery, replyTimeoutMs: o.replyTimeout * 1000, out,
@@ -91,6 +116,7 @@ export async function runGround(o: GroundOptions, io: CliIO, input: NodeJS.Reada
     for (const [sat, counts] of Object.entries(r.satCounts)) {
       out(`  ${sat} ground_commands: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     }
+    checkScriptDone(script, r.linesNotRun, r.console);
   } finally {
     offSignal();
   }
@@ -135,8 +161,13 @@ Examples:
   fsw ground --port /tmp/sats/GROUND --key ~/.fsw/ground.key --script pass.txt
   fsw ground --scenario nominal --script pass.txt --duration 1500
 
-Exit status: 0 ok, 1 failure (the port would not open), 2 bad usage (missing or unreadable
-key, a bad script line, --port with --scenario).`,
+The summary line counts every sent command once: accepted + failed + refused + unanswered
+(+ "pending at end": no reply yet when the console stopped) = sent. "not sent" (the station's
+radio refused the packet) and "other replies" (late, or to another console) are outside it.
+
+Exit status: 0 ok, 1 failure (the port would not open; a script that did not all go out:
+stopped early, or the radio refused a command), 2 bad usage (missing or unreadable key, a bad
+script line, "at" times out of order or not before --duration, --port with --scenario).`,
       )
       .action(async (opts: GroundOptions) => {
         await runGround(opts, io);
@@ -145,8 +176,22 @@ key, a bad script line, --port with --scenario).`,
       .command('keygen')
       .summary('make a ground key pair')
       .description('Writes DIR/ground.key (the Ed25519 private key, PKCS#8 PEM, mode 0600: keep it on the ground) and DIR/ground.pub (SPKI PEM: put it on every satellite and name it in the agent config as ground.public_key_file). Never overwrites a key.')
-      .requiredOption('--out <dir>', 'directory for ground.key and ground.pub (created if missing)')
-      .action((opts: { out: string }) => {
+      // Not requiredOption: commander checks required options before unknown ones, so
+      // `keygen --bogus` would say --out is missing instead of naming --bogus.
+      .addOption(new Option('--out <dir>', 'directory for ground.key and ground.pub (required; made if missing, in an existing parent)'))
+      .addHelpText(
+        'after',
+        `
+Examples:
+  fsw ground keygen --out ~/.fsw          # ~/.fsw/ground.key (0600) and ~/.fsw/ground.pub
+  fsw ground keygen --out keys            # ./keys made; copy keys/ground.pub to every satellite
+
+Exit status: 0 the pair was written; 1 failure (a ground.key or ground.pub is already there:
+remove the old key or choose another --out; a file could not be written); 2 bad usage (no
+--out, --out exists and is not a directory, its parent is missing or not writable).`,
+      )
+      .action((opts: { out?: string }) => {
+        if (!opts.out) throw new UsageError('--out DIR is needed: the directory for ground.key and ground.pub (e.g. --out ~/.fsw)');
         const { privatePath, publicPath } = writeGroundKeyPair(opts.out);
         io.out(`wrote ${privatePath} (private, mode 0600) and ${publicPath} (public)\nagent config:\n  ground:\n    public_key_file: ${publicPath}\n`);
       });

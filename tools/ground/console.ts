@@ -26,21 +26,31 @@ export interface GroundConsoleOptions {
   summaryEveryS?: number;
 }
 
+/**
+ * Every command the radio took (`sent`) ends in exactly one of accepted, failed, refused,
+ * unanswered (its reply timeout passed) or pendingAtEnd (the console stopped first), so
+ * those five add up to `sent`. A reply that answers no waiting command (late, after its
+ * timeout; or to another console) is counted in `otherReplies` only.
+ */
 export interface ConsoleStats {
   sent: number;
   accepted: number;
   failed: number;
   refused: number;
   unanswered: number;
-  /** The station's radio would not take the packet (queue full). */
+  /** Still waiting for a reply when the console stopped. */
+  pendingAtEnd: number;
+  /** The station's radio would not take the packet (queue full): not in `sent`. */
   notSent: number;
+  /** Replies to no waiting command: not in the breakdown of `sent`. */
+  otherReplies: number;
 }
 
 export class GroundConsole {
-  readonly stats: ConsoleStats = { sent: 0, accepted: 0, failed: 0, refused: 0, unanswered: 0, notSent: 0 };
+  readonly stats: ConsoleStats = { sent: 0, accepted: 0, failed: 0, refused: 0, unanswered: 0, pendingAtEnd: 0, notSent: 0, otherReplies: 0 };
   /** Replies received, in order (tests and scripts look at them). */
   readonly replies: GroundReply[] = [];
-  private readonly waiting = new Map<number, { sat: string; op: string; cancel: () => void }>();
+  private readonly waiting = new Map<number, { sat: string; op: string; sent: boolean; cancel: () => void }>();
   private ticker: { cancel(): void } | undefined;
   private readonly idle = new Set<() => void>();
   private station = '?';
@@ -61,7 +71,11 @@ export class GroundConsole {
 
   async stop(): Promise<void> {
     this.ticker?.cancel();
-    for (const w of this.waiting.values()) w.cancel();
+    for (const w of this.waiting.values()) {
+      w.cancel();
+      if (w.sent) this.stats.pendingAtEnd++;
+    }
+    if (this.stats.pendingAtEnd > 0) this.say(`${this.stats.pendingAtEnd} command(s) still waiting for a reply at the end`);
     this.waiting.clear();
     await this.o.client.close();
   }
@@ -95,26 +109,30 @@ export class GroundConsole {
     const n = this.o.counter.next();
     const packet = signedCommand({ ...cmd, sat, n }, this.o.key);
     this.say(`→ ${sat} ${describe(cmd)} (#${n}, ${packet.length} bytes)`);
+    // Waiting before the radio's ack: a reply must never find no command to answer.
+    const w = { sat, op: cmd.op, sent: false, cancel: () => {} };
+    this.waiting.set(n, w);
     let ack;
     try {
       ack = await this.o.client.islTx(sat, packet);
     } catch (err) {
-      this.stats.notSent++;
-      this.say(`  not sent: ${(err as Error).message}`);
-      return undefined;
+      ack = { ok: false as const, code: 'error', msg: (err as Error).message };
     }
     if (!ack.ok) {
+      this.done(n);
       this.stats.notSent++;
       this.say(`  not sent: the station's radio refused it (${ack.code}: ${ack.msg})`);
       return undefined;
     }
     this.stats.sent++;
+    w.sent = true;
+    if (!this.waiting.has(n)) return n; // answered already
     const timer = this.o.clock.setTimer(this.o.replyTimeoutMs ?? 10_000, () => {
       if (!this.done(n)) return;
       this.stats.unanswered++;
       this.say(`  no reply from ${sat} to #${n} within ${((this.o.replyTimeoutMs ?? 10_000) / 1000).toFixed(0)} s (out of view of ${this.station}? a satellite answers at most one refusal a second)`);
     });
-    this.waiting.set(n, { sat, op: cmd.op, cancel: () => timer.cancel() });
+    w.cancel = () => timer.cancel();
     return n;
   }
 
@@ -124,14 +142,19 @@ export class GroundConsole {
       this.o.telemetry.onFrame(rx.from, rx.data, rx.rssi);
       return;
     }
+    // A reply is a frame heard too: a satellite that only answers (no swarm, so no health
+    // broadcasts) still comes into view and, silent, goes out of view.
+    this.o.telemetry.heard(rx.from, rx.rssi);
     this.replies.push(reply);
-    if (reply.n !== null) this.done(reply.n);
-    if (reply.result === 'accepted') this.stats.accepted++;
+    const answers = reply.n !== null && this.done(reply.n);
+    if (!answers) this.stats.otherReplies++;
+    else if (reply.result === 'accepted') this.stats.accepted++;
     else if (reply.result === 'failed') this.stats.failed++;
     else this.stats.refused++;
     const st = reply.status;
     const state = st ? `  [${st.mode}${st.paused ? ', loop paused' : ''}, boots ${st.boots}, running: ${st.actions.length ? st.actions.join(' ') : 'none'}]` : '';
-    this.say(`← ${reply.sat} ${reply.result.toUpperCase()} ${reply.op ?? '?'}${reply.n !== null ? ` #${reply.n}` : ''}${reply.why ? `: ${reply.why}` : ''}${state}`);
+    const other = answers ? '' : ' (answers no waiting command: late, or another console\'s)';
+    this.say(`← ${reply.sat} ${reply.result.toUpperCase()} ${reply.op ?? '?'}${reply.n !== null ? ` #${reply.n}` : ''}${reply.why ? `: ${reply.why}` : ''}${state}${other}`);
   }
 
   private tick(): void {

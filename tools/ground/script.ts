@@ -6,7 +6,9 @@
  *   help                             quit
  *
  * In a script a line may start with `at SECONDS` (when to send it: virtual seconds of the
- * run, or seconds since the console started on a port). `#` starts a comment.
+ * run, or seconds since the console started on a port). `#` starts a comment. Lines run in
+ * file order, so the times must not go down, and nothing may follow `quit`: either would
+ * silently hold back or drop lines, so the script is refused instead, naming the line.
  */
 import { COMMANDABLE_MODES, type GroundCommand, type ParamValue } from '../../firmware-agent/ground/format.js';
 
@@ -28,7 +30,10 @@ export const CONSOLE_HELP = [
   '  propose SAT ACTION [k=v ...]   ask SAT (the leader) to put a constellation-wide action to the vote',
   '  help                           this list',
   '  quit                           leave the console',
-  'in a script, a line may start with "at SECONDS"; # starts a comment',
+  'in a script, a line may start with "at SECONDS"; # starts a comment; lines run in file order:',
+  '  "at" times must not go down (sort the file), nothing may follow quit, and with --scenario',
+  '  every "at" must be before the end of the run (--duration); a script that breaks this is',
+  '  refused before anything is sent (exit 2, naming the line)',
 ].join('\n');
 
 /** Thrown for a line that is not a command; the message says what is wrong. */
@@ -129,9 +134,14 @@ export function parseConsoleLine(line: string): ConsoleLine {
   }
 }
 
-/** A script's text → its lines (an `at` time each may have). Throws CommandLineError naming the line. */
+/**
+ * A script's text → its lines (an `at` time each may have). Throws CommandLineError naming the
+ * line: a bad command, an `at` time below an earlier line's, a line after `quit`.
+ */
 export function parseScript(text: string): ScriptLine[] {
   const out: ScriptLine[] = [];
+  let lastAt: ScriptLine | undefined;
+  let quit: ScriptLine | undefined;
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = i + 1;
     try {
@@ -146,11 +156,27 @@ export function parseScript(text: string): ScriptLine[] {
       const parsed = parseConsoleLine(body);
       if (parsed.kind === 'empty' && at === undefined) return;
       if (parsed.kind === 'empty') throw new CommandLineError('"at" needs a command after the time');
-      out.push({ ...parsed, ...(at !== undefined ? { at } : {}), line, text: body });
+      if (quit) throw new CommandLineError(`comes after "quit" on line ${quit.line}, so it would never run`);
+      if (at !== undefined && lastAt && at < lastAt.at!) {
+        throw new CommandLineError(`"at ${at}" is earlier than line ${lastAt.line}'s "at ${lastAt.at}": lines run in file order, so sort them by time`);
+      }
+      const entry: ScriptLine = { ...parsed, ...(at !== undefined ? { at } : {}), line, text: body };
+      if (at !== undefined) lastAt = entry;
+      if (parsed.kind === 'quit') quit = entry;
+      out.push(entry);
     } catch (err) {
       if (err instanceof CommandLineError) throw new CommandLineError(`line ${line}: ${err.message}`);
       throw err;
     }
   });
   return out;
+}
+
+/**
+ * Refuses a line whose `at` is not before the end of a run of `endS` seconds: it would never
+ * be sent (and, lines running in order, nor would any after it).
+ */
+export function checkScriptEnd(script: readonly ScriptLine[], endS: number): void {
+  const late = script.find((l) => l.at !== undefined && l.at >= endS);
+  if (late) throw new CommandLineError(`line ${late.line}: "at ${late.at}" is not before the end of the run (${endS} s: --duration or the scenario's duration_s), so it would never be sent`);
 }

@@ -73,29 +73,39 @@ export interface PortSessionOptions {
   input?: NodeJS.ReadableStream;
   /** Ends the session early (Ctrl-C). */
   stopSignal: Promise<unknown>;
+  /** Tests: the station's link and a clock instead of the serial port and the real clock. */
+  link?: Link;
+  clock?: Clock;
+}
+
+export interface PortSessionResult {
+  console: GroundConsole;
+  /** Script lines never run (the session was stopped first). */
+  linesNotRun: number;
 }
 
 /** The console on a port, in real time. Resolves when the script ends, on quit, EOF, or the stop signal. */
-export async function runOnPort(o: PortSessionOptions): Promise<GroundConsole> {
-  const clock = new RealClock();
-  const link = new SerialLink({ path: o.port, baudRate: o.baud, clock, name: 'ground' });
+export async function runOnPort(o: PortSessionOptions): Promise<PortSessionResult> {
+  const clock = o.clock ?? new RealClock();
+  const link = o.link ?? new SerialLink({ path: o.port, baudRate: o.baud, clock, name: 'ground' });
   const con = makeConsole(link, clock, o);
   let stopped = false;
   void o.stopSignal.then(() => (stopped = true));
+  let linesRun = 0;
   try {
     // Nothing may answer the handshake (a pty with no emulator behind it): Ctrl-C still ends it.
     const starting = con.start();
     starting.catch(() => {}); // settled below, or abandoned on Ctrl-C
     await Promise.race([starting, o.stopSignal]);
-    if (stopped) return con;
-    if (o.script) await runScriptRealTime(con, clock, o.script, o.stopSignal);
+    if (stopped) return { console: con, linesNotRun: o.script?.length ?? 0 };
+    if (o.script) linesRun = await runScriptRealTime(con, clock, o.script, o.stopSignal);
     else if (o.input) await runInteractive(con, o.input, o.out, o.stopSignal);
     // Replies still on their way: wait for them (or their timeouts).
     await Promise.race([con.settled(), o.stopSignal]);
   } finally {
     await con.stop();
   }
-  return con;
+  return { console: con, linesNotRun: o.script ? o.script.length - linesRun : 0 };
 }
 
 function makeConsole(link: Link, clock: Clock, o: { key: KeyObject; counter: CommandCounter; constellationKey?: Uint8Array; members?: readonly string[]; summaryEveryS: number; replyTimeoutMs: number; out: (l: string) => void }): GroundConsole {
@@ -108,17 +118,26 @@ function makeConsole(link: Link, clock: Clock, o: { key: KeyObject; counter: Com
   return new GroundConsole({ client, clock, key: o.key, counter: o.counter, telemetry, out: o.out, summaryEveryS: o.summaryEveryS, replyTimeoutMs: o.replyTimeoutMs });
 }
 
-async function runScriptRealTime(con: GroundConsole, clock: Clock, script: ScriptLine[], stop: Promise<unknown>): Promise<void> {
+/** Runs the script's lines at their times; returns how many ran (all but those after a stop; quit counts as run). */
+async function runScriptRealTime(con: GroundConsole, clock: Clock, script: ScriptLine[], stop: Promise<unknown>): Promise<number> {
   let stopped = false;
   void stop.then(() => (stopped = true));
   const t0 = clock.now();
+  let run = 0;
   for (const line of script) {
     if (line.at !== undefined) {
       const wait = t0 + line.at * 1000 - clock.now();
-      if (wait > 0) await Promise.race([new Promise((r) => setTimeout(r, wait)), stop]);
+      if (wait > 0) {
+        let timer: { cancel(): void } | undefined;
+        await Promise.race([new Promise((r) => (timer = clock.setTimer(wait, () => r(undefined)))), stop]);
+        timer?.cancel();
+      }
     }
-    if (stopped || (await con.execute(line)) === 'quit') return;
+    if (stopped) return run;
+    run++;
+    if ((await con.execute(line)) === 'quit') return script.length; // nothing follows quit (parseScript)
   }
+  return run;
 }
 
 async function runInteractive(con: GroundConsole, input: NodeJS.ReadableStream, out: (l: string) => void, stop: Promise<unknown>): Promise<void> {
@@ -158,6 +177,8 @@ export interface RunSessionResult {
   console: GroundConsole;
   /** Each satellite's `ground_commands` figures at the end (nonzero only). */
   satCounts: Record<string, Record<string, number>>;
+  /** Script lines never run (the run was stopped first). */
+  linesNotRun: number;
 }
 
 /** The console in a run: the scenario's constellation and agents in process, on virtual time. */
@@ -187,10 +208,13 @@ export async function runInRun(o: RunSessionOptions): Promise<RunSessionResult> 
     await run.runTo(1);
     await started;
     let quit = false;
+    let linesRun = 0;
     for (const line of o.script) {
+      // checkScriptEnd refused any `at` at or past the end; a line without one runs now.
       const at = Math.min(line.at ?? run.clock.now() / 1000, o.durationS);
       await run.runTo(at);
       if (o.stopped() || at >= o.durationS) break;
+      linesRun++;
       // Not awaited: the radio's answer comes as virtual time runs on.
       if (line.kind === 'quit') {
         quit = true;
@@ -208,7 +232,7 @@ export async function runInRun(o: RunSessionOptions): Promise<RunSessionResult> 
     }
     await con.stop();
     await run.stop();
-    return { console: con, satCounts };
+    return { console: con, satCounts, linesNotRun: quit ? 0 : o.script.length - linesRun };
   } finally {
     if (!o.workDir) rmSync(dir, { recursive: true, force: true });
   }

@@ -51,6 +51,20 @@ export class GroundTelemetry {
 
   /** An ISL frame the station heard (not a ground reply). */
   onFrame(from: string, data: Uint8Array, rssiDbm: number): void {
+    const v = this.heard(from, rssiDbm);
+    if (!this.codecs) return;
+    const codec = data[2] === 0 ? this.codecs[1] : this.codecs[0];
+    const r = codec.decode(data);
+    if (!r.ok) {
+      if (r.reason === 'mac' || r.reason === 'unknown_sender' || r.reason === 'version' || r.reason === 'malformed') this.rejected.set(from, (this.rejected.get(from) ?? 0) + 1);
+      return;
+    }
+    if (r.msg.t !== 'health') return;
+    this.onHealth(v, r.msg);
+  }
+
+  /** Anything heard from a satellite (a broadcast or a reply): AOS the first time, or after LOS. */
+  heard(from: string, rssiDbm: number): SatView {
     const now = this.o.now();
     let v = this.sats.get(from);
     if (!v) {
@@ -65,15 +79,7 @@ export class GroundTelemetry {
       v.inView = true;
       this.o.say(`${from} in view (AOS, rssi ${rssiDbm} dBm)`);
     }
-    if (!this.codecs) return;
-    const codec = data[2] === 0 ? this.codecs[1] : this.codecs[0];
-    const r = codec.decode(data);
-    if (!r.ok) {
-      if (r.reason === 'mac' || r.reason === 'unknown_sender' || r.reason === 'version' || r.reason === 'malformed') this.rejected.set(from, (this.rejected.get(from) ?? 0) + 1);
-      return;
-    }
-    if (r.msg.t !== 'health') return;
-    this.onHealth(v, r.msg);
+    return v;
   }
 
   private onHealth(v: SatView, h: HealthMessage): void {

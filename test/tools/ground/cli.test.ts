@@ -1,9 +1,10 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fswInProcess } from '../../helpers/cli.js';
+import { runCli } from '../../../tools/cli.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fsw-ground-cli-'));
 
@@ -44,17 +45,38 @@ describe('fsw ground keygen', () => {
     expect(r.stdout).toContain(`public_key_file: ${pub}`);
   });
 
-  it('never overwrites a key (exit 2); --out is required (exit 2)', async () => {
+  it('never overwrites a key: a failure (exit 1) saying to remove the old key or choose another --out; --out is required (exit 2)', async () => {
     const k = await keygen();
     const before = readFileSync(k.key, 'utf8');
     const again = await fswInProcess(['ground', 'keygen', '--out', k.dir]);
-    expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/ground\.key exists; remove it first/);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/ground\.key exists and a key is never overwritten: remove the old key first .* or choose another --out/);
     expect(readFileSync(k.key, 'utf8')).toBe(before);
     const none = await fswInProcess(['ground', 'keygen']);
     expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/required option '--out <dir>'/);
+    expect(none.stderr).toMatch(/--out DIR is needed/);
   });
+
+  it('checks --out before making anything: a file (exit 2), a missing parent (exit 2), an unknown option is named', async () => {
+    const garbage = file('garbage.bin', 'x');
+    const f = await fswInProcess(['ground', 'keygen', '--out', garbage]);
+    expect(f.stderr).toMatch(/--out .*garbage\.bin exists and is not a directory/);
+    expect(f.code).toBe(2);
+    const deep = join(tmp(), 'no', 'such', 'keys');
+    const d = await fswInProcess(['ground', 'keygen', '--out', deep]);
+    expect(d.stderr).toMatch(/its parent .*no\/such does not exist/);
+    expect(d.code).toBe(2);
+    expect(existsSync(join(deep, '..'))).toBe(false);
+    const bogus = await fswInProcess(['ground', 'keygen', '--bogus']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toMatch(/unknown option '--bogus'/);
+  });
+
+  it.runIf(existsSync('/proc/self'))('--out under /proc ends (node\'s recursive mkdir spins there) with a clear message, not a hang', async () => {
+    const r = await fswInProcess(['ground', 'keygen', '--out', '/proc/nope']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/\/proc\/nope/);
+  }, 5000);
 });
 
 describe('fsw ground: help and bad usage', () => {
@@ -62,7 +84,8 @@ describe('fsw ground: help and bad usage', () => {
     const r = await fswInProcess(['ground', '--help']);
     expect(r.code).toBe(0);
     for (const s of ['--port <path>', '--scenario <name>', '--key <file>', '--script <file>', 'keygen', 'cancel SAT ACTION_ID', 'mode SAT MODE', 'propose SAT ACTION', 'Exit status']) expect(r.stdout).toContain(s);
-    expect((await fswInProcess(['ground', 'keygen', '--help'])).stdout).toContain('--out <dir>');
+    const keygenHelp = (await fswInProcess(['ground', 'keygen', '--help'])).stdout;
+    for (const s of ['--out <dir>', 'Examples:', 'fsw ground keygen --out ~/.fsw', 'Exit status: 0', 'remove the old key or choose another --out']) expect(keygenHelp).toContain(s);
     expect((await fswInProcess(['--help'])).stdout).toMatch(/ground \[options\]\s+ground console/);
   });
 
@@ -99,6 +122,14 @@ describe('fsw ground: help and bad usage', () => {
     await usage(['--port', '/tmp/x', '--key', k.key, '--counter-file', file('c', 'x\n')], /ground counter file .* does not hold a counter/);
   });
 
+  it('a script line after the end of the run, or out of order, is refused before the run (exit 2, naming the line)', async () => {
+    const gs = file('gs.yaml', SCENARIO);
+    await usage(['--scenario', gs, '--sats', '2', '--duration', '60', '--script', file('late.txt', 'at 30 status SAT-1\nat 500 status SAT-1\n')], /late\.txt: line 2: "at 500" is not before the end of the run \(60 s/);
+    // QA's script: both at once; the order is checked first.
+    await usage(['--scenario', gs, '--sats', '2', '--duration', '60', '--script', file('qa.txt', 'at 500 status SAT-1\nat 30 status SAT-1\n')], /qa\.txt: line 2: "at 30" is earlier than line 1's "at 500"/);
+    await usage(['--scenario', gs, '--sats', '2', '--duration', '60', '--script', file('ooo.txt', 'at 50 status SAT-1\nat 30 status SAT-1\n')], /ooo\.txt: line 2: "at 30" is earlier than line 1's "at 50"/);
+  });
+
   it('a port that will not open is a failure (exit 1)', async () => {
     const k = await keygen();
     const r = await fswInProcess(['ground', '--port', join(tmp(), 'no-such-tty'), '--key', k.key, '--script', file('s.txt', 'status SAT-1\n')]);
@@ -132,5 +163,39 @@ describe('fsw ground --scenario: the console in a run', () => {
     expect(out).toMatch(/SAT-2 mode nominal → safe/); // seen in its health broadcasts
     expect(out).toMatch(/ground: 6 sent, \d accepted, \d failed, 0 refused, 0 unanswered/);
     expect(out).toMatch(/SAT-1 ground_commands: accepted \d, failed \d/);
+  }, 60_000);
+
+  it('the summary counts every sent command once: one still waiting for its reply when the run ends is pending at end', async () => {
+    const r = await fswInProcess(['ground', '--scenario', file('gs.yaml', SCENARIO), '--script', file('end.txt', 'at 5 status SAT-1\nat 19.9 status SAT-1\n'), '--duration', '20']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const m = /ground: (\d+) sent, (\d+) accepted, (\d+) failed, (\d+) refused, (\d+) unanswered, (\d+) pending at end\n/.exec(r.stdout);
+    expect(m, r.stdout).not.toBeNull();
+    const [sent, ...parts] = m!.slice(1).map(Number);
+    expect(sent).toBe(2);
+    expect(parts).toEqual([1, 0, 0, 0, 1]);
+  }, 60_000);
+
+  it('stopped (Ctrl-C) with script lines not yet run: says so and exits 1', async () => {
+    let out = '';
+    let err = '';
+    let signal: ((s: NodeJS.Signals) => void) | undefined;
+    const io = {
+      out: (t: string) => {
+        out += t;
+        // Ctrl-C as soon as the first command goes out.
+        if (t.includes('→ SAT-1 status')) signal?.('SIGINT');
+      },
+      err: (t: string) => void (err += t),
+      onSignal: (fn: (s: NodeJS.Signals) => void) => {
+        signal = fn;
+        return () => (signal = undefined);
+      },
+    };
+    const script = file('two.txt', 'at 5 status SAT-1\nat 10 pause SAT-1\nat 12 resume SAT-1\n');
+    const code = await runCli(['ground', '--scenario', file('gs.yaml', SCENARIO), '--script', script, '--duration', '30'], io);
+    expect(err).toMatch(/fsw ground: the script did not all go out: 2 script line\(s\) never ran \(stopped first\)/);
+    expect(code).toBe(1);
+    expect(out).toMatch(/ground: 1 sent, /);
   }, 60_000);
 });

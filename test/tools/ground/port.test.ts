@@ -54,6 +54,8 @@ describeWithTool('socat', SOCAT_INSTALL)('fsw ground --port against fsw emulate\
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/ground station GROUND up \(emulator ground station\); health broadcasts undecoded/);
     expect(r.stdout).toMatch(/← SAT-1 ACCEPTED status #\d+/);
+    // No swarm, so no health broadcasts: the replies alone bring SAT-1 into view.
+    expect(r.stdout).toMatch(/SAT-1 in view \(AOS, rssi -\d+ dBm\)/);
     expect(r.stdout).toMatch(/← SAT-1 ACCEPTED pause #\d+: pause {2}\[\w+, loop paused/);
     expect(r.stdout).toMatch(/ground: 3 sent, 3 accepted, 0 failed, 0 refused, 0 unanswered/);
     expect(a.metrics.counter('ground_commands', 'accepted').value).toBe(3);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CommandCounter, CounterFileError } from '../../../tools/ground/counter.js';
-import { CommandLineError, parseConsoleLine, parseScript, tokenize } from '../../../tools/ground/script.js';
+import { checkScriptEnd, CommandLineError, parseConsoleLine, parseScript, tokenize } from '../../../tools/ground/script.js';
 
 describe('console command lines', () => {
   it('parses each command', () => {
@@ -47,6 +47,21 @@ describe('console command lines', () => {
     expect(() => parseScript('pause SAT-1\nfly SAT-1\n')).toThrow(/^line 2: unknown command "fly"/);
     expect(() => parseScript('at -1 pause SAT-1')).toThrow(/line 1: "at -1": the time must be seconds >= 0/);
     expect(() => parseScript('at 5')).toThrow(/line 1: "at" needs a command/);
+  });
+
+  it('lines run in file order: an "at" below an earlier one, or a line after quit, is refused naming the line', () => {
+    expect(() => parseScript('at 50 status SAT-1\nstatus SAT-2\nat 30 status SAT-1\n')).toThrow(/^line 3: "at 30" is earlier than line 1's "at 50": lines run in file order, so sort them by time/);
+    expect(() => parseScript('status SAT-1\nquit\n# fine\npause SAT-1\n')).toThrow(/^line 4: comes after "quit" on line 2, so it would never run/);
+    // Equal times, and lines without one between, are in order.
+    expect(parseScript('at 5 pause SAT-1\nstatus SAT-1\nat 5 resume SAT-1\nat 6 quit\n')).toHaveLength(4);
+  });
+
+  it('with a run\'s end: an "at" at or after it is refused naming the line', () => {
+    const script = parseScript('at 30 status SAT-1\nat 500 status SAT-1\n');
+    expect(() => checkScriptEnd(script, 60)).toThrow(CommandLineError);
+    expect(() => checkScriptEnd(script, 60)).toThrow(/^line 2: "at 500" is not before the end of the run \(60 s/);
+    expect(() => checkScriptEnd(parseScript('at 60 status SAT-1'), 60)).toThrow(/^line 1:/);
+    expect(() => checkScriptEnd(script, 501)).not.toThrow();
   });
 });
 
