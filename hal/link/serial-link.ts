@@ -17,6 +17,16 @@ export interface SerialLinkOptions {
 }
 
 /**
+ * serialport's open error, said so that a person knows what to change. ENOTTY ("Inappropriate
+ * ioctl for device setting custom baud rate") means the path opened but is not a terminal
+ * device: a regular file, /dev/null, a pipe. (StreamLink prefixes the path.)
+ */
+export function openErrorForPeople(err: Error): Error {
+  if (!/Inappropriate ioctl for device|ENOTTY/.test(err.message)) return err;
+  return new Error(`not a serial device (not a tty), so no baud rate can be set: give a UART, USB-serial or pty path (${err.message.replace(/^Error: /, '')})`, { cause: err });
+}
+
+/**
  * A link on a real serial port through the `serialport` bindings (a UART, USB-CDC, or a
  * pseudo-terminal). When the port vanishes (cable pulled, USB reset, the pty's other end
  * gone) the link goes `lost` and reopens the same path with backoff until it is back.
@@ -51,7 +61,7 @@ export class SerialLink extends StreamLink {
       } as ConstructorParameters<typeof SerialPort>[0]);
       port.open((err) => {
         if (err) {
-          reject(err);
+          reject(openErrorForPeople(err));
           return;
         }
         this.port = port;

@@ -1,4 +1,5 @@
 import { closeSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HalError, RealClock, SerialLink, type Clock, type HalError as HalErrorType, type LinkState } from '../../../hal/index.js';
 import { disposeAllPtyPairs, pollUntil as until, startPtyPair } from '../../helpers/pty.js';
@@ -105,6 +106,20 @@ describeWithTool('socat', SOCAT_INSTALL)('SerialLink on a socat pty pair', () =>
     a.send(Uint8Array.of(0xc0));
     await until(() => got.length === 1, 'a frame over the new pty');
     expect(got).toEqual([0xc0]);
+  });
+});
+
+describe('SerialLink on a path that is not a serial device', () => {
+  // serialport opens /dev/null or a regular file, then fails to set the baud rate with ENOTTY
+  // ("Inappropriate ioctl for device setting custom baud rate of 115200"), which says nothing
+  // to a person who mistyped the port.
+  it.each([['/dev/null'], [fileURLToPath(import.meta.url)]])('%s: E_LINK_OPEN saying it is not a serial device (a tty)', async (path) => {
+    const link = new SerialLink({ path, clock: new RealClock() });
+    const err = await link.open().catch((e: unknown) => e);
+    await link.close();
+    expect((err as HalErrorType).code).toBe('E_LINK_OPEN');
+    expect((err as HalErrorType).message).toMatch(new RegExp(`^${path}: not a serial device \\(not a tty\\)`));
+    expect(link.state).toBe('closed');
   });
 });
 
