@@ -4,7 +4,7 @@
  * this process on virtual time and the script's `at` lines sent at their virtual times.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -186,6 +186,8 @@ export async function runInRun(o: RunSessionOptions): Promise<RunSessionResult> 
   const gs = o.scenario.ground_station;
   if (!gs) throw new UsageError(`scenario "${o.scenario.name}" has no ground_station; add one (e.g. ground_station: { lat_deg: 78.2, lon_deg: 15.4 }) or pick nominal`);
   const dir = o.workDir ?? mkdtempSync(join(tmpdir(), 'fsw-ground-'));
+  // The run would make --work-dir anyway; make it first, so keygen's one-level check passes.
+  if (o.workDir) mkdirSync(o.workDir, { recursive: true });
   try {
     let key = o.key;
     let publicPath = join(dir, 'ground.pub');

@@ -166,7 +166,10 @@ describe('fsw ground --scenario: the console in a run', () => {
   }, 60_000);
 
   it('the summary counts every sent command once: one still waiting for its reply when the run ends is pending at end', async () => {
-    const r = await fswInProcess(['ground', '--scenario', file('gs.yaml', SCENARIO), '--script', file('end.txt', 'at 5 status SAT-1\nat 19.9 status SAT-1\n'), '--duration', '20']);
+    // A --work-dir not there yet (two levels) is made, keys and all.
+    const work = join(tmp(), 'new', 'work');
+    const r = await fswInProcess(['ground', '--scenario', file('gs.yaml', SCENARIO), '--script', file('end.txt', 'at 5 status SAT-1\nat 19.9 status SAT-1\n'), '--duration', '20', '--work-dir', work]);
+    expect(existsSync(join(work, 'keys', 'ground.key'))).toBe(true);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const m = /ground: (\d+) sent, (\d+) accepted, (\d+) failed, (\d+) refused, (\d+) unanswered, (\d+) pending at end\n/.exec(r.stdout);
