@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
+import { describeScenarioIssues } from './issues.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 
 /** A scenario that does not parse or validate; `issues` name each bad field. */
@@ -14,28 +14,33 @@ export class ScenarioError extends Error {
   }
 }
 
-function describeIssues(err: z.ZodError): string[] {
-  return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`);
-}
-
-/** Validates an already-parsed scenario object. Throws ScenarioError. */
-export function parseScenario(value: unknown, source = 'scenario'): Scenario {
-  const r = scenarioSchema.safeParse(value);
-  if (!r.success) throw new ScenarioError(source, describeIssues(r.error));
+/**
+ * Validates an already-parsed scenario object. Throws ScenarioError. A map without a `name`
+ * gets `defaultName` (a file's base name when loaded from a file; the schema's 'scenario').
+ */
+export function parseScenario(value: unknown, source = 'scenario', defaultName?: string): Scenario {
+  const named = defaultName !== undefined && isMap(value) && value.name === undefined ? { ...value, name: defaultName } : value;
+  const r = scenarioSchema.safeParse(named);
+  if (!r.success) throw new ScenarioError(source, describeScenarioIssues(r.error, named, scenarioSchema));
   return Object.freeze(r.data) as Scenario;
 }
 
+function isMap(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /** Parses YAML or JSON text (JSON is YAML). Throws ScenarioError. */
-export function parseScenarioText(text: string, source = 'scenario'): Scenario {
+export function parseScenarioText(text: string, source = 'scenario', defaultName?: string): Scenario {
   let value: unknown;
   try {
     value = parseYaml(text, { prettyErrors: true });
   } catch (err) {
     throw new ScenarioError(source, [`not valid YAML/JSON: ${(err as Error).message}`]);
   }
-  return parseScenario(value, source);
+  return parseScenario(value, source, defaultName);
 }
 
+/** A scenario file; `name` defaults to the file's base name (my-scenario.yaml: my-scenario). */
 export function loadScenarioFile(path: string): Scenario {
   let text: string;
   try {
@@ -43,7 +48,7 @@ export function loadScenarioFile(path: string): Scenario {
   } catch (err) {
     throw new ScenarioError(path, [`cannot read: ${(err as Error).message}`]);
   }
-  return parseScenarioText(text, path);
+  return parseScenarioText(text, path, basename(path, extname(path)));
 }
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -51,7 +51,8 @@ export type FaultSpec = z.infer<typeof faultSchema>;
 
 export const scenarioSchema = z
   .object({
-    name: z.string().min(1),
+    /** Default: the file's base name when loaded from a file (load.ts), else 'scenario'. */
+    name: z.string().min(1).default('scenario'),
     description: z.string().default(''),
     seed: z.number().int().min(0).max(0xffffffff).default(1),
     /** Virtual time to run, seconds. Default one orbit at 500 km (≈ 95 min). */

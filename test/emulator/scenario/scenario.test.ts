@@ -125,8 +125,8 @@ describe('bad scenarios fail with a ScenarioError naming the field', () => {
     issueOn({ ...base, faults: [{ at_s: 1, fault: 'isl_loss', params: { probability: 1.5 } }] }, 'faults.0.params.probability');
   });
 
-  it('other fields: missing name, negative seed, inverted latency bounds, bad ground station', () => {
-    issueOn({}, 'name');
+  it('other fields: empty name, negative seed, inverted latency bounds, bad ground station', () => {
+    expect(issueOn({ name: '' }, 'name')).toBe('name: must not be empty, got text ""');
     issueOn({ ...base, seed: -1 }, 'seed');
     issueOn({ ...base, radio: { latency_min_ms: 100, latency_max_ms: 50 } }, 'radio.latency_max_ms');
     issueOn({ ...base, ground_station: { lat_deg: 95, lon_deg: 0 } }, 'ground_station.lat_deg');
@@ -147,8 +147,34 @@ describe('bad scenarios fail with a ScenarioError naming the field', () => {
     expect(e.issues).toHaveLength(1);
     expect(e.issues[0]).toMatch(/^not valid YAML\/JSON/);
     expect(e.source).toBe('bad.yaml');
-    expect(issueOn('just some words', '(top level)')).toMatch(/object/);
-    expect(issueOn('- a\n- b\n', '(top level)')).toMatch(/object/);
+    // Plain words, not zod's "Invalid input: expected object, received string".
+    const fields = 'name, description, seed, duration_s, constellation, ground_station, radio, world_step_s, watchdog_ms, agent, faults';
+    expect(issueOn('just some words', '(top level)')).toBe(`(top level): expected a map of scenario fields (${fields}), got text "just some words"`);
+    expect(issueOn('- a\n- b\n', '(top level)')).toBe(`(top level): expected a map of scenario fields (${fields}), got a list`);
+    expect(issueOn('', '(top level)')).toMatch(/expected a map of scenario fields .*, got nothing \(null, or an empty file\)$/);
+  });
+
+  it('issues say what is allowed and what came, in plain words', () => {
+    expect(issueOn({ ...base, duration_s: 'long' }, 'duration_s')).toBe('duration_s: expected a number, got text "long"');
+    expect(issueOn({ ...base, seed: -1 }, 'seed')).toBe('seed: must be >= 0, got the number -1');
+    expect(issueOn({ ...base, colour: 'red' }, '(top level)')).toMatch(/^\(top level\): unknown field colour \(allowed: name, description, seed, /);
+    expect(issueOn({ ...base, constellation: { size: 3 } }, 'constellation')).toMatch(/^constellation: unknown field size \(allowed: count, planes, altitude_km, /);
+    expect(issueOn({ ...base, constellation: 3 }, 'constellation')).toMatch(/^constellation: expected a map of fields \(count, planes, .*\), got the number 3$/);
+    expect(issueOn({ ...base, faults: [{ at_s: 1, sat: '*', fault: 'meteor' }] }, 'faults.0.fault')).toMatch(/^faults\.0\.fault: expected one of sensor_stuck, .*, got text "meteor"$/);
+    expect(issueOn({ ...base, ground_station: { lon_deg: 0 } }, 'ground_station.lat_deg')).toBe('ground_station.lat_deg: required (a number)');
+  });
+
+  it('name has a default (README: every field has one): the file\'s base name, else "scenario"', () => {
+    expect(parseScenario({ duration_s: 120 }).name).toBe('scenario');
+    expect(parseScenarioText('duration_s: 120\n').name).toBe('scenario');
+    const dir = mkdtempSync(join(tmpdir(), 'scenario-'));
+    const file = join(dir, 'short-pass.yaml');
+    writeFileSync(file, 'duration_s: 120\n');
+    const s = loadScenarioFile(file);
+    expect(s.name).toBe('short-pass');
+    expect(s.duration_s).toBe(120);
+    writeFileSync(file, 'name: given\n');
+    expect(resolveScenario(file).name).toBe('given');
   });
 
   it('files: a bad file names its path; a missing file says it cannot be read', () => {
