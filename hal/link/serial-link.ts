@@ -19,9 +19,14 @@ export interface SerialLinkOptions {
 /**
  * serialport's open error, said so that a person knows what to change. ENOTTY ("Inappropriate
  * ioctl for device setting custom baud rate") means the path opened but is not a terminal
- * device: a regular file, /dev/null, a pipe. (StreamLink prefixes the path.)
+ * device: a regular file, /dev/null, a pipe. (StreamLink prefixes the path.) Shared with
+ * `fsw decode --port`, which opens a SerialPort of its own.
  */
 export function openErrorForPeople(err: Error): Error {
+  // serialport opens ports exclusively (flock): "Error Resource temporarily unavailable Cannot lock port".
+  if (/Cannot lock port/.test(err.message)) {
+    return new Error('in use: another process has it open (an agent, a decode, a terminal program); a serial port is opened by one process at a time', { cause: err });
+  }
   if (!/Inappropriate ioctl for device|ENOTTY/.test(err.message)) return err;
   return new Error(`not a serial device (not a tty), so no baud rate can be set: give a UART, USB-serial or pty path (${err.message.replace(/^Error: /, '')})`, { cause: err });
 }

@@ -1,10 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { encodeFrame, encodeMessageFrame, encodePlain } from '../../hal/index.js';
 import { runCli } from '../../tools/cli.js';
 import { captureIO } from '../helpers/cli.js';
+import { SerialPort } from 'serialport';
+import { disposeAllPtyPairs, startPtyPair } from '../helpers/pty.js';
+import { describeWithTool, SOCAT_INSTALL } from '../helpers/system-tool.js';
 
 
 /** A capture: a good sample, line noise, a bad CRC, a body breaking its schema, a good ack. */
@@ -45,5 +48,34 @@ describe('fsw decode', () => {
     const p = captureIO();
     expect(await runCli(['decode', '/no/such/capture.bin'], p.io)).toBe(2);
     expect(p.err()).toContain('no such file');
+  });
+});
+
+describeWithTool('socat', SOCAT_INSTALL)('fsw decode --port on a port another process has open', () => {
+  afterEach(disposeAllPtyPairs);
+
+  it('exits 1 saying once, in words, that the port is in use (was "Error Resource temporarily unavailable Cannot lock port")', async () => {
+    const pty = await startPtyPair();
+    // Another open of the path (an agent would be one): serialport locks ports exclusively.
+    const holder = new SerialPort({ path: pty.fcPath, baudRate: 115200, autoOpen: false });
+    await new Promise<void>((resolve, reject) => holder.open((e) => (e ? reject(e) : resolve())));
+    try {
+      const o = captureIO();
+      expect(await runCli(['decode', '--port', pty.fcPath], o.io)).toBe(1);
+      expect(o.err()).toBe(`fsw decode: cannot open ${pty.fcPath}: in use: another process has it open (an agent, a decode, a terminal program); a serial port is opened by one process at a time\n`);
+    } finally {
+      await new Promise<void>((r) => holder.close(() => r()));
+    }
+  });
+});
+
+describe('fsw decode --help', () => {
+  it('says what --port is for, and that an agent\'s port or a bare emulator pty is not it', async () => {
+    const o = captureIO();
+    expect(await runCli(['decode', '--help'], o.io)).toBe(0);
+    const help = o.out().replace(/\s+/g, ' ');
+    expect(help).toContain('a port where something is already talking');
+    expect(help).toContain('the emulated hardware is silent until an agent says hello');
+    expect(help).not.toContain('fsw decode --port /tmp/sats/SAT-1');
   });
 });

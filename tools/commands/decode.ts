@@ -7,9 +7,10 @@ import { Option, type Command } from 'commander';
 import { SerialPort } from 'serialport';
 import { SlipDecoder } from '../../hal/framing/slip.js';
 import { decodeBody } from '../../hal/protocol/codec.js';
+import { openErrorForPeople } from '../../hal/link/serial-link.js';
 import type { Message } from '../../hal/protocol/messages.js';
 import { isRecordingError, looksLikeRecording, readRecording, REC_MAGIC } from '../../firmware-agent/recorder/index.js';
-import { checkPathArg, intArg, StatusError, UsageError, type CliIO, type CommandModule } from './common.js';
+import { checkPathArg, EXIT, intArg, StatusError, UsageError, type CliIO, type CommandModule } from './common.js';
 
 export interface DecodeOptions {
   port?: string;
@@ -128,7 +129,7 @@ async function runDecode(file: string | undefined, opts: DecodeOptions, io: CliI
   }
   // A live port: its raw bytes go through the same decoder as a file's.
   const port = new SerialPort({ path: opts.port!, baudRate: opts.baud, autoOpen: false });
-  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(new Error(`cannot open ${opts.port}: ${err.message}`)) : resolve())));
+  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(new StatusError(EXIT.FAILURE, `cannot open ${opts.port}: ${openErrorForPeople(err).message}`)) : resolve())));
   port.on('data', (chunk: Buffer) => slip.push(chunk));
   await new Promise<void>((resolve) => {
     const off = io.onSignal(() => {
@@ -157,15 +158,22 @@ export const decodeCommand: CommandModule = {
           'session by session.',
       )
       .argument('[file]', 'a capture of raw bytes from the line, or a flight recording')
-      .addOption(new Option('--port <path>', 'decode a live serial port (or pty) until Ctrl-C'))
+      .addOption(
+        new Option(
+          '--port <path>',
+          'decode a live line until Ctrl-C: a port where something is already talking, such as a second adapter tapping a board\'s UART. ' +
+            'Not a port an agent has open (one process per port), nor an emulator pty on its own (the emulated hardware is silent until an agent says hello): ' +
+            'to see an agent\'s traffic, record it (fsw agent --record FILE) and decode the file',
+        ),
+      )
       .addOption(new Option('--baud <n>', 'baud rate for --port').argParser(intArg(50, 4_000_000)).default(115200))
       .addOption(new Option('--json', 'one JSON object per line ({n, frame} or {n, drop, detail}); byte strings as {hex}'))
       .addHelpText('after', `
 Examples:
   fsw decode capture.bin
   fsw decode capture.bin --json | jq -c 'select(.drop)'
-  fsw decode --port /tmp/sats/SAT-1
-  fsw decode /tmp/SAT-1.rec --json | jq -c 'select(.dir == "tx" and .frame.kind == "cmd")'
+  fsw decode --port /dev/ttyUSB1      # an adapter whose RX taps the board's TX line
+  fsw decode /tmp/SAT-1.rec --json | jq -c 'select(.dir == "tx")'
 
 Exit status: 0 ok, 1 failure (a port would not open), 2 bad usage.`)
       .action(async (file: string | undefined, opts: DecodeOptions) => {
