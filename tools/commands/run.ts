@@ -17,13 +17,14 @@ import { writeReport } from '../report/render.js';
 import { InProcessRun } from '../runner/in-process.js';
 import { PlainView, TerminalView, type RunView } from '../view/live.js';
 import { paceDelayMs, parseSpeed, SPEED_HELP, SPEED_MAX, stepSeconds, type Speed } from '../view/pace.js';
-import { renderFrame, renderPlainProgress, renderTable, type ProgressInfo } from '../view/render.js';
+import { renderFrame, renderPlainProgress, renderTable, TABLE_LEGEND, type ProgressInfo } from '../view/render.js';
 import { ActionTally, headline, satRows } from '../view/rows.js';
 import { renderSummary, type RunSummary } from '../view/summary.js';
 import { CONFIG_OPTION_HELP, resolveCommandConfig, scenarioWithAgentConfig } from '../config/command-options.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { emulateScenario } from './emulate.js';
-import { formatSeconds, intArg, positiveNumberArg, processIO, type CliIO, type CommandModule } from './common.js';
+import { formatSeconds, intArg, positiveNumberArg, processIO, StatusError, type CliIO, type CommandModule } from './common.js';
+import { prepareDir, prepareReportPath } from './run-paths.js';
 
 export type { RunSummary } from '../view/summary.js';
 
@@ -51,8 +52,16 @@ export function defaultReportPath(scenario: string, seed: number): string {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Lets the event loop run its I/O phase, where signals (Ctrl-C, SIGTERM) are delivered: at
+ *  speed max the run loop never waits on a timer, and would finish before seeing one. */
+const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-function summarise(run: InProcessRun, base: Pick<RunSummary, 'scenario' | 'seed' | 'sats' | 'speed' | 'virtualS' | 'wallS' | 'leaderChanges'>, figures: CommandFigure[]): RunSummary {
+/** Exit status of a run stopped by a signal: 128 + the signal's number (130 SIGINT, 143 SIGTERM). */
+export function interruptedExitCode(signal: string): number {
+  return signal === 'SIGTERM' ? 143 : 130;
+}
+
+function summarise(run: InProcessRun, base: Pick<RunSummary, 'scenario' | 'seed' | 'sats' | 'speed' | 'virtualS' | 'durationS' | 'wallS' | 'leaderChanges' | 'interrupted'>, figures: CommandFigure[]): RunSummary {
   const agents = [...run.agents.values()];
   const sum = (f: (a: Agent) => number): number => agents.reduce((s, a) => s + f(a), 0);
   const drops: Record<string, number> = { escape: 0, crc: 0, oversize: 0, cbor: 0, schema: 0 };
@@ -74,6 +83,7 @@ function summarise(run: InProcessRun, base: Pick<RunSummary, 'scenario' | 'seed'
       completed: figures.reduce((s, f) => s + f.completed, 0),
     },
     slips: sum((a) => a.cycle.slips),
+    budgetMs: run.config.budget_ms,
     cycleP50Us: totals.length ? Math.max(...totals.map((h) => h.p50)) : 0,
     cycleP99Us: totals.length ? Math.max(...totals.map((h) => h.p99)) : 0,
     drops,
@@ -95,6 +105,10 @@ export async function runScenario(scenarioArg: string, opts: RunOptions, io: Cli
     if (event === 'action') tally.onAction(sat, (args as AgentEvents['action'])[0]);
     collector?.onAgentEvent(sat, event, ...args);
   };
+  // Paths first: a bad one is bad usage (exit 2) before anything runs.
+  if (opts.workDir) prepareDir('--work-dir', opts.workDir);
+  if (opts.record) prepareDir('--record', opts.record);
+  if (reportPath) prepareReportPath(reportPath);
   const dir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'fsw-run-'));
   const run = new InProcessRun({ scenario, workDir: dir, onAgentEvent, ...(opts.record ? { record: opts.record } : {}) });
   if (reportPath) {
@@ -108,55 +122,61 @@ export async function runScenario(scenarioArg: string, opts: RunOptions, io: Cli
   const view: RunView = opts.tty ? new TerminalView({ write: io.out }, { columns: opts.tty.columns, ...(opts.tty.rows ? { rows: opts.tty.rows } : {}) }) : new PlainView({ write: io.out }, opts.every);
   const frame = opts.tty
     ? (): string[] => renderFrame(progress(), headline(run), satRows(run, tally))
-    : (): string[] => [renderPlainProgress(progress()), ...renderTable(satRows(run, tally)).slice(1)];
+    : (): string[] => [renderPlainProgress(progress()), ...renderTable(satRows(run, tally))];
   io.out(`fsw run: scenario "${scenario.name}" (seed ${scenario.seed}), ${sats} satellites, ${formatSeconds(duration)} of virtual time, speed ${speed.label}\n`);
-  if (!opts.tty) io.out(`${renderTable([])[0]}\n`);
-  let stop = false;
-  const off = io.onSignal(() => (stop = true));
-  let leaderChanges = 0;
-  let lastLeader: string | undefined;
-  let summary: RunSummary;
-  let data: ReportData | undefined;
+  io.out(`${TABLE_LEGEND}\n`);
+  // The first signal stops the run; the summary and the report are still written (a second
+  // one is ignored: npx forwards SIGTERM to its child on top of `timeout`'s group signal).
+  let interrupted: NodeJS.Signals | undefined;
+  const off = io.onSignal((signal) => void (interrupted ??= signal));
   try {
-    await run.start();
-    collector?.step();
-    const step = stepSeconds(speed);
-    while (!stop && t < duration) {
-      // Land on every multiple of --every, where the plain view prints.
-      const nextEvery = (Math.floor(t / opts.every + 1e-9) + 1) * opts.every;
-      t = Math.min(t + step, nextEvery, duration);
-      await run.runTo(t);
-      const l = run.leader();
-      if (l !== undefined && l !== lastLeader) {
-        if (lastLeader !== undefined) leaderChanges++;
-        lastLeader = l;
-      }
+    let leaderChanges = 0;
+    let lastLeader: string | undefined;
+    let summary: RunSummary;
+    let data: ReportData | undefined;
+    try {
+      await run.start();
       collector?.step();
-      view.tick(t, frame);
-      // A timer can fire a fraction of a millisecond early on performance.now()'s scale: wait until the pace is kept.
-      for (let wait = paceDelayMs(speed, t * 1000, performance.now() - t0); wait > 0; wait = paceDelayMs(speed, t * 1000, performance.now() - t0)) await sleep(Math.ceil(wait));
+      const step = stepSeconds(speed);
+      while (interrupted === undefined && t < duration) {
+        // Land on every multiple of --every, where the plain view prints.
+        const nextEvery = (Math.floor(t / opts.every + 1e-9) + 1) * opts.every;
+        t = Math.min(t + step, nextEvery, duration);
+        await run.runTo(t);
+        const l = run.leader();
+        if (l !== undefined && l !== lastLeader) {
+          if (lastLeader !== undefined) leaderChanges++;
+          lastLeader = l;
+        }
+        collector?.step();
+        view.tick(t, frame);
+        // A timer can fire a fraction of a millisecond early on performance.now()'s scale: wait until the pace is kept.
+        for (let wait = paceDelayMs(speed, t * 1000, performance.now() - t0); wait > 0; wait = paceDelayMs(speed, t * 1000, performance.now() - t0)) await sleep(Math.ceil(wait));
+        await yieldToEventLoop();
+      }
+      view.finish(frame, t);
+      // Read before stop(): stopping clears the agents, and with them the swarm's compliance ledgers.
+      const figures = commandFigures(run);
+      summary = summarise(run, { scenario: scenario.name, seed: scenario.seed, sats, speed: speed.label, virtualS: run.clock.now() / 1000, durationS: duration, wallS: wallS(), leaderChanges, ...(interrupted ? { interrupted } : {}) }, figures);
+      data = collector?.finish(summary, figures);
+    } finally {
+      await run.stop().catch(() => undefined);
+      if (!opts.workDir) rmSync(dir, { recursive: true, force: true });
     }
-    view.finish(frame, t);
-    // Read before stop(): stopping clears the agents, and with them the swarm's compliance ledgers.
-    const figures = commandFigures(run);
-    summary = summarise(run, { scenario: scenario.name, seed: scenario.seed, sats, speed: speed.label, virtualS: run.clock.now() / 1000, wallS: wallS(), leaderChanges }, figures);
-    data = collector?.finish(summary, figures);
+    io.out(renderSummary(summary));
+    if (opts.record) {
+      io.out(`recordings: ${run.constellation.ids().map((id) => run.recordingPath(id)).filter(Boolean).join(', ')} (replay one with: fsw replay FILE)\n`);
+      for (const p of run.recordingProblems) io.err(`recording of ${p.sat} stopped at t=${formatSeconds(p.at / 1000)}: ${p.code} ${p.message}\n`);
+    }
+    if (data && reportPath) {
+      const bytes = writeReport(reportPath, data);
+      summary.reportPath = reportPath;
+      io.out(`report: ${reportPath} (${Math.round(bytes / 1024)} KB)\n`);
+    }
+    return summary;
   } finally {
     off();
-    await run.stop().catch(() => undefined);
-    if (!opts.workDir) rmSync(dir, { recursive: true, force: true });
   }
-  io.out(renderSummary(summary));
-  if (opts.record) {
-    io.out(`recordings: ${run.constellation.ids().map((id) => run.recordingPath(id)).filter(Boolean).join(', ')} (replay one with: fsw replay FILE)\n`);
-    for (const p of run.recordingProblems) io.err(`recording of ${p.sat} stopped at t=${formatSeconds(p.at / 1000)}: ${p.code} ${p.message}\n`);
-  }
-  if (data && reportPath) {
-    const bytes = writeReport(reportPath, data);
-    summary.reportPath = reportPath;
-    io.out(`report: ${reportPath} (${Math.round(bytes / 1024)} KB)\n`);
-  }
-  return summary;
 }
 
 export const runCommand: CommandModule = {
@@ -199,15 +219,26 @@ On a terminal the progress bar and the table are redrawn in place; piped or redi
 same figures come as plain lines at every --every step. The report is one HTML file that
 opens with no network (charts drawn by uPlot, inlined).
 
-Exit status: 0 ran to the end (or stopped on Ctrl-C), 1 failure (a crash, or the report
-could not be written: E_REPORT_IO, after the summary), 2 bad usage.`,
+Ctrl-C (SIGINT) or SIGTERM stops the run early: the summary and the report still come, both
+marked "interrupted at t=… of …", and the exit status says so.
+
+Slips count cycles whose CPU time on this host went over the agent's budget_ms (20 ms by
+default). They are measured in host CPU time even on virtual time, so the same seed can give
+a different count on a busy machine.
+
+Exit status: 0 ran to the end, 1 failure (a crash, or the report could not be written:
+E_REPORT_IO, after the summary), 2 bad usage (an option's value, a --work-dir, --record or
+--report path that is a file or cannot be created), 130 stopped by SIGINT (Ctrl-C), 143
+stopped by SIGTERM (both after the summary and the report).`,
       )
       .action(async (_scenario: string, opts: RunOptions, cmd: Command) => {
         // Flags typed over FSW_ variables over the --config file (tools/config/README.md).
         const c = resolveCommandConfig('run', cmd, io);
         // The live view redraws in place only on a real terminal that can move its cursor (never for an injected CliIO).
         const tty = io === processIO && process.stdout.isTTY && process.env.TERM !== 'dumb' ? { columns: process.stdout.columns || 100, rows: process.stdout.rows || 50 } : undefined;
-        await runScenario(c.scenario, { ...opts, ...c.options, configured: c.resolved, ...(tty ? { tty } : {}) }, io);
+        const summary = await runScenario(c.scenario, { ...opts, ...c.options, configured: c.resolved, ...(tty ? { tty } : {}) }, io);
+        // After the summary and the report: a stopped run must not look like a finished one to a script.
+        if (summary.interrupted) throw new StatusError(interruptedExitCode(summary.interrupted), `interrupted by ${summary.interrupted} at t=${formatSeconds(summary.virtualS)} of ${formatSeconds(summary.durationS)}`);
       });
   },
 };

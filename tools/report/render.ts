@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { HalError } from '../../hal/errors.js';
 import { CLIENT_SCRIPT } from './client.js';
 import type { ReportData } from './data.js';
+import { interruptedText } from '../view/summary.js';
 
 export class ReportError extends HalError {
   constructor(message: string, detail?: Record<string, unknown>) {
@@ -60,6 +61,7 @@ table{border-collapse:collapse;font-size:13px}td,th{padding:3px 10px;border-bott
 th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:12px}
 .chart{min-height:60px}.hover{font-size:12px;color:#57606a;min-height:18px;margin:2px 0 8px}
+.interrupted{background:#fff8c5;border:1px solid #d4a72c;padding:6px 10px;margin:4px 0 10px;font-weight:600}
 .note{font-size:12px;color:#57606a}.legend-box{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px;vertical-align:middle}
 `;
 
@@ -72,7 +74,8 @@ export interface RenderOptions {
 /** The whole page. */
 export function renderReport(data: ReportData, opts: RenderOptions = {}): string {
   const lib = opts.library ?? loadChartLibrary();
-  const title = `fsw run report: ${data.meta.scenario}, seed ${data.meta.seed}`;
+  const stopped = interruptedText(data.summary);
+  const title = `fsw run report: ${data.meta.scenario}, seed ${data.meta.seed}${stopped ? ' (interrupted)' : ''}`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -84,7 +87,8 @@ export function renderReport(data: ReportData, opts: RenderOptions = {}): string
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
-<div class="meta" id="meta"></div>
+${stopped ? `<p class="interrupted" id="interrupted">${escapeHtml(stopped.charAt(0).toUpperCase() + stopped.slice(1))}: a partial run; every figure and chart covers only that time.</p>
+` : ''}<div class="meta" id="meta"></div>
 <div id="report"><noscript>This report draws its charts with JavaScript.</noscript></div>
 <script type="application/json" id="report-data">${scriptSafeJson(data)}</script>
 <script>/*! uPlot, inlined from node_modules/uplot:

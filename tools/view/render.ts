@@ -105,6 +105,9 @@ export function clip(line: string, width: number): string {
   return line.length <= width ? line : `${line.slice(0, Math.max(0, width - 1))}…`;
 }
 
+/** What the count columns mean (printed once above the live view). */
+export const TABLE_LEGEND = '  ACTIONS: actions done/ended on the satellite (all sources) · CONST: constellation actions done/assigned';
+
 /** The per-satellite table: a header line and one line per row, in the order given. */
 export function renderTable(rows: readonly SatRow[]): string[] {
   const idWidth = Math.max(5, ...rows.map((r) => r.id.length));

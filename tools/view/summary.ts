@@ -16,7 +16,12 @@ export interface RunSummary {
   scenario: string;
   seed: number;
   sats: number;
+  /** Virtual time reached, s. */
   virtualS: number;
+  /** Virtual time asked for, s (more than virtualS when interrupted). */
+  durationS: number;
+  /** The signal that stopped the run early (absent when it ran to the end). */
+  interrupted?: string;
   wallS: number;
   speed: string;
   decisions: number;
@@ -28,7 +33,10 @@ export interface RunSummary {
   leaderChanges: number;
   divergences: number;
   compliance: ComplianceTotals;
+  /** Cycles whose CPU time on the host went over the agent's budget (host time even on a virtual clock). */
   slips: number;
+  /** The agent's cycle budget, ms. */
+  budgetMs: number;
   /** Whole-cycle CPU time, µs: the worst satellite's p50 and p99. */
   cycleP50Us: number;
   cycleP99Us: number;
@@ -52,15 +60,22 @@ const list = (r: Record<string, number | string>): string =>
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
 
+/** `interrupted (SIGINT) at t=58.0 s of 50 min 00 s`, or undefined for a run that reached its end. */
+export function interruptedText(s: Pick<RunSummary, 'interrupted' | 'virtualS' | 'durationS'>): string | undefined {
+  return s.interrupted ? `interrupted (${s.interrupted}) at t=${formatSeconds(s.virtualS)} of ${formatSeconds(s.durationS)}` : undefined;
+}
+
 export function renderSummary(s: RunSummary): string {
+  const stopped = interruptedText(s);
   return [
     '',
-    `summary: ${formatSeconds(s.virtualS)} virtual in ${s.wallS.toFixed(1)} s wall (speed ${s.speed})`,
-    `  decisions ${s.decisions}, actions done ${s.actionsDone}, failed ${s.actionsFailed}`,
+    `summary: ${stopped ? `${stopped}, a partial run: ` : ''}${formatSeconds(s.virtualS)} virtual in ${s.wallS.toFixed(1)} s wall (speed ${s.speed})`,
+    // Actions outnumber decisions: safe-mode entry sequences and constellation actions run without a local decision.
+    `  decisions ${s.decisions}, actions done ${s.actionsDone} (incl. safe-mode sequences and constellation actions), failed ${s.actionsFailed}`,
     `  safe-mode entries ${s.safeEntries}, agent restarts ${s.restarts}`,
     `  leader ${s.leader ?? 'none'}, leader changes seen ${s.leaderChanges}, decision divergences ${s.divergences}`,
     `  ${complianceText(s.compliance)}`,
-    `  cycle latency (CPU time per cycle) p50 ${s.cycleP50Us} µs, p99 ${s.cycleP99Us} µs (worst satellite), slips ${s.slips}`,
+    `  cycle latency (CPU time per cycle) p50 ${s.cycleP50Us} µs, p99 ${s.cycleP99Us} µs (worst satellite), slips ${s.slips} (cycles over the ${s.budgetMs} ms budget in host CPU time)`,
     `  frames dropped: ${list(s.drops)}`,
     `  ISL packets dropped by the governor: ${list(s.governorDrops)}`,
     `  final modes: ${list(s.modes)}`,

@@ -4,8 +4,22 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../tools/cli.js';
 import { defaultReportPath, runScenario } from '../../../tools/commands/run.js';
+import type { CliIO } from '../../../tools/commands/common.js';
 import { parseSpeed } from '../../../tools/view/pace.js';
 import { captureIO } from '../../helpers/cli.js';
+
+/** A CliIO whose signal listeners can be fired, and fires `signal` `afterMs` of wall time in (from a timer, as a real signal arrives). */
+function signalIO(signal: NodeJS.Signals, afterMs: number): ReturnType<typeof captureIO> & { listeners: () => number } {
+  const c = captureIO();
+  const fns = new Set<(s: NodeJS.Signals) => void>();
+  const io: CliIO = { ...c.io, onSignal: (fn) => (fns.add(fn), () => void fns.delete(fn)) };
+  setTimeout(() => {
+    for (const fn of fns) fn(signal);
+    // npx adds its own forwarded copy of the signal: a second one must not change anything.
+    setTimeout(() => fns.forEach((fn) => fn(signal)), 20);
+  }, afterMs);
+  return { ...c, io, listeners: () => fns.size };
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'fsw-run-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,14 +34,17 @@ describe('fsw run (in process, virtual time)', () => {
     expect(text).toContain('fsw run: scenario "thermal-runaway" (seed 2), 2 satellites, 15 min 00 s of virtual time, speed max');
     // Not a terminal: plain lines, no escape sequences.
     expect(text).not.toContain('\x1b[');
-    expect(text).toMatch(/^ {2}SAT {4}MODE {7}ROLE {12}SOC {3}HOTTEST {2}SUN {6}ACTIONS {2}CONST {2}LAST DECISION$/m);
+    // The table's header under every progress line (piped output is read in pieces), and a legend once.
+    expect(text.match(/^\[ *\d+%\] t=.*\n {2}SAT {4}MODE {7}ROLE {12}SOC {3}HOTTEST {2}SUN {6}ACTIONS {2}CONST {2}LAST DECISION$/gm)).toHaveLength(3);
+    expect(text).toContain('ACTIONS: actions done/ended on the satellite (all sources) · CONST: constellation actions done/assigned');
     expect(text.match(/^\[ *\d+%\] t=/gm)).toHaveLength(3); // at 5, 10, 15 min
     expect(text).toMatch(/\[100%\] t=15 min 00 s/);
     expect(text).toMatch(/SAT-2 +(degraded|safe) /); // SAT-2's payload is running away at 15 min
     expect(text).toMatch(/summary: 15 min 00 s virtual in [\d.]+ s wall \(speed max\)/);
-    expect(text).toMatch(/decisions [1-9]\d*, actions done \d+, failed 0/);
+    expect(text).toMatch(/decisions [1-9]\d*, actions done \d+ \(incl\. safe-mode sequences and constellation actions\), failed 0/);
+    expect(text).not.toContain('interrupted');
     expect(text).toContain('compliance: no constellation actions');
-    expect(text).toMatch(/cycle latency \(CPU time per cycle\) p50 [1-9]\d* µs, p99 [1-9]\d* µs \(worst satellite\), slips \d+/);
+    expect(text).toMatch(/cycle latency \(CPU time per cycle\) p50 [1-9]\d* µs, p99 [1-9]\d* µs \(worst satellite\), slips \d+ \(cycles over the 20 ms budget in host CPU time\)/);
     expect(text).toContain('frames dropped: escape 0, crc 0, oversize 0, cbor 0, schema 0');
     expect(text).toMatch(/ISL packets dropped by the governor: critical \d+, report \d+, health \d+, bulk \d+/);
     expect(text).toMatch(new RegExp(`report: ${report.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d+ KB\\)\\n$`));
@@ -81,6 +98,31 @@ describe('fsw run (in process, virtual time)', () => {
     expect(o.out()).toContain('speed x600');
   }, 30_000);
 
+  it('Ctrl-C at speed max stops the run: summary and report say "interrupted at t=… of …", exit 130 after both', async () => {
+    const report = join(dir, 'interrupted.html');
+    const o = signalIO('SIGINT', 300);
+    // Long enough that it cannot end before the signal (a 5-satellite day takes minutes).
+    const code = await runCli(['run', 'nominal', '--duration', '86400', '--every', '3600', '--report', report], o.io);
+    expect(code, o.err()).toBe(130);
+    const m = /summary: interrupted \(SIGINT\) at t=(.+?) of 24 h 00 min, a partial run: /.exec(o.out());
+    expect(m, o.out()).not.toBeNull();
+    expect(o.out()).toMatch(/report: .*interrupted\.html/);
+    expect(o.err()).toMatch(/^fsw run: interrupted by SIGINT at t=.+ of 24 h 00 min\n$/);
+    expect(o.listeners()).toBe(0); // unsubscribed at the end
+    const html = readFileSync(report, 'utf8');
+    expect(html).toContain(`Interrupted (SIGINT) at t=${m![1]} of 24 h 00 min`);
+    const data = JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html)![1]!);
+    expect(data.summary.interrupted).toBe('SIGINT');
+    expect(data.summary.virtualS).toBeLessThan(86400);
+  }, 60_000);
+
+  it('SIGTERM is handled like Ctrl-C, with exit 143', async () => {
+    const o = signalIO('SIGTERM', 200);
+    const code = await runCli(['run', 'nominal', '--sats', '2', '--duration', '86400', '--no-report'], o.io);
+    expect(code, o.err()).toBe(143);
+    expect(o.out()).toMatch(/summary: interrupted \(SIGTERM\) at t=/);
+  }, 60_000);
+
   it('the default report path is out/report-<scenario>-<seed>.html, safe for any scenario name', () => {
     expect(defaultReportPath('nominal', 1)).toBe(join('out', 'report-nominal-1.html'));
     expect(defaultReportPath('my run/../x', 7)).toBe(join('out', 'report-my_run_.._x-7.html'));
@@ -125,16 +167,39 @@ describe('fsw run: bad usage and failures', () => {
     expect(invalid.err).toMatch(/count/);
   });
 
-  it('a report that cannot be written exits 1 after the summary, with E_REPORT_IO', async () => {
+  it('a --work-dir, --record or --report path under a file exits 2 up front naming the option, before running', async () => {
     const blocker = join(dir, 'a-file');
     writeFileSync(blocker, 'not a directory');
-    const o = captureIO();
-    const code = await runCli(['run', 'nominal', '--sats', '2', '--duration', '30', '--report', join(blocker, 'r.html')], o.io);
-    expect(code).toBe(1);
-    expect(o.out()).toContain('summary: ');
-    expect(o.err()).toMatch(/fsw run: cannot write the report to .*a-file\/r\.html/);
+    const cases: [string[], RegExp][] = [
+      [['--work-dir', blocker], /--work-dir .*a-file: exists and is not a directory/],
+      [['--record', blocker], /--record .*a-file: exists and is not a directory/],
+      [['--work-dir', join(blocker, 'sub')], /--work-dir .*a-file\/sub: .*a-file exists and is not a directory/],
+      [['--report', join(blocker, 'r.html')], /--report .*a-file\/r\.html: .*a-file exists and is not a directory/],
+      [['--report', dir], /--report .*: is a directory/],
+    ];
+    for (const [args, message] of cases) {
+      const o = captureIO();
+      const code = await runCli(['run', 'nominal', '--sats', '2', '--duration', '30', ...args], o.io);
+      expect(code, args.join(' ')).toBe(2);
+      expect(o.err()).toMatch(message);
+      expect(o.out(), args.join(' ')).not.toContain('summary: ');
+    }
     expect(existsSync(join(blocker, 'r.html'))).toBe(false);
-    await expect(runScenario('nominal', { sats: 2, duration: 10, every: 10, report: join(blocker, 'r.html') }, captureIO().io)).rejects.toMatchObject({ code: 'E_REPORT_IO' });
+  }, 30_000);
+
+  it('--record and --work-dir create missing folders; one that cannot be created (under /proc) exits 2 at once instead of hanging', async () => {
+    const o = captureIO();
+    const rec = join(dir, 'new', 'deeper', 'rec');
+    expect(await runCli(['run', 'nominal', '--sats', '1', '--duration', '10', '--no-report', '--record', rec, '--work-dir', join(dir, 'new', 'work')], o.io), o.err()).toBe(0);
+    expect(existsSync(join(rec, 'SAT-1.rec'))).toBe(true);
+    if (!existsSync('/proc/self')) return; // not Linux
+    for (const opt of ['--record', '--work-dir']) {
+      const p = captureIO();
+      const t0 = performance.now();
+      expect(await runCli(['run', 'nominal', '--no-report', opt, '/proc/fsw-no-such/x'], p.io)).toBe(2);
+      expect(p.err()).toContain(`${opt} /proc/fsw-no-such/x: cannot create /proc/fsw-no-such`);
+      expect(performance.now() - t0).toBeLessThan(5000);
+    }
   }, 30_000);
 
   it('parseSpeed accepts max, realtime, xK and ×K', () => {

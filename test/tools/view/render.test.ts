@@ -69,14 +69,20 @@ describe('live view rendering (pure)', () => {
   it('summary: every figure the issue asks for', () => {
     const text = renderSummary(summaryFixture());
     expect(text).toContain('summary: 30 min 00 s virtual in 4.2 s wall (speed max)');
-    expect(text).toContain('decisions 9, actions done 8, failed 1');
+    expect(text).toContain('decisions 9, actions done 8 (incl. safe-mode sequences and constellation actions), failed 1');
     expect(text).toContain('safe-mode entries 1, agent restarts 1');
     expect(text).toContain('leader SAT-2, leader changes seen 1, decision divergences 0');
     expect(text).toContain('compliance: 2 constellation actions, 5/6 targets completed (83.3 %)');
-    expect(text).toContain('cycle latency (CPU time per cycle) p50 22 µs, p99 73 µs (worst satellite), slips 0');
+    expect(text).toContain('cycle latency (CPU time per cycle) p50 22 µs, p99 73 µs (worst satellite), slips 0 (cycles over the 20 ms budget in host CPU time)');
+    expect(text).not.toContain('interrupted');
     expect(text).toContain('frames dropped: escape 0, crc 1, oversize 0, cbor 0, schema 0');
     expect(text).toContain('ISL packets dropped by the governor: critical 0, report 0, health 2, bulk 0');
     expect(renderSummary(summaryFixture({ compliance: { commands: 0, targets: 0, completed: 0 } }))).toContain('compliance: no constellation actions');
     expect(renderSummary(summaryFixture({ compliance: { commands: 1, targets: 3, completed: 3 } }))).toContain('1 constellation action, 3/3 targets completed (100.0 %)');
+  });
+
+  it('summary of an interrupted run: its first line says where it stopped, of how long', () => {
+    const text = renderSummary(summaryFixture({ virtualS: 58, durationS: 3000, interrupted: 'SIGINT' }));
+    expect(text.split('\n')[1]).toBe('summary: interrupted (SIGINT) at t=58.0 s of 50 min 00 s, a partial run: 58.0 s virtual in 4.2 s wall (speed max)');
   });
 });
