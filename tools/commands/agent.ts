@@ -75,10 +75,11 @@ export const agentCommand: CommandModule = {
         'after',
         `
 Example, on a laptop:
-  fsw emulate nominal --sats 1 --pty-dir /tmp/sats      # in one terminal: serves /tmp/sats/SAT-1
-  fsw agent --port /tmp/sats/SAT-1 --journal /tmp/SAT-1.journal | jq -c 'select(.code != "LINK_STATE")'
+  fsw emulate nominal --sats 1 --pty-dir /tmp/sats   # serves /tmp/sats/SAT-1
+  fsw agent --port /tmp/sats/SAT-1 --journal /tmp/SAT-1.journal \\
+    | jq -c 'select(.code != "LINK_STATE")'
   fsw agent --port /dev/ttyUSB0 --config agent.yaml --metrics-port 9464
-  fsw agent --port /tmp/sats/SAT-1 --record /tmp/SAT-1.rec      # then: fsw replay /tmp/SAT-1.rec
+  fsw agent --port /tmp/sats/SAT-1 --record /tmp/SAT-1.rec   # fsw replay it
 
 ${EXIT_STATUS_HELP}`,
       )

@@ -18,12 +18,15 @@ interface PrintOptions {
 const FORMAT_HELP = `
 Configuration, lowest precedence first (a later source wins, field by field):
   1. built-in defaults
-  2. the config file (--config FILE): JSON or YAML with the sections agent, emulator,
-     emulate, run; a plain agent file (the board's format) is read as the agent section
-  3. environment variables FSW_<SECTION>__<FIELD>[__<SUBFIELD>...], values parsed as JSON
-     when they parse, else taken as strings: FSW_AGENT__CYCLE_HZ=5, FSW_EMULATOR__SEED=7,
-     FSW_AGENT__SWARM__MEMBERS='["SAT-1","SAT-2"]'. An FSW_ variable naming no section is
-     ignored with a warning; an unknown field in a known section is an error.
+  2. the config file (--config FILE): JSON or YAML with the sections agent,
+     emulator, emulate, run; a plain agent file (the board's format) is read as
+     the agent section
+  3. environment variables FSW_<SECTION>__<FIELD>[__<SUBFIELD>...], values
+     parsed as JSON when they parse, else taken as strings:
+     FSW_AGENT__CYCLE_HZ=5, FSW_EMULATOR__SEED=7,
+     FSW_AGENT__SWARM__MEMBERS='["SAT-1","SAT-2"]'. An FSW_ variable naming no
+     section is ignored with a warning; an unknown field in a known section is
+     an error.
   4. the command's own flags (fsw agent, fsw emulate, fsw run)`;
 
 export const configCommand: CommandModule = {
@@ -55,10 +58,11 @@ Examples:
 
 Examples:
   fsw config print                                   # the built-in defaults
-  fsw config print --config fsw.yaml --sources       # YAML, each value's source as a comment
+  fsw config print --config fsw.yaml --sources  # YAML, sources as comments
   FSW_EMULATOR__SEED=7 fsw config print --json --sources
 
-Exit status: 0 printed, 2 bad usage or invalid configuration (each issue names its source).`,
+Exit status: 0 printed, 2 bad usage or invalid configuration (each issue names
+its source).`,
       )
       .action((opts: PrintOptions) => {
         const resolved = withScenarioDefaults(resolveConfig(opts.config !== undefined ? { file: opts.config } : {}));

@@ -172,7 +172,7 @@ export const decodeCommand: CommandModule = {
 Examples:
   fsw decode capture.bin
   fsw decode capture.bin --json | jq -c 'select(.drop)'
-  fsw decode --port /dev/ttyUSB1      # an adapter whose RX taps the board's TX line
+  fsw decode --port /dev/ttyUSB1   # an adapter whose RX taps a board's TX
   fsw decode /tmp/SAT-1.rec --json | jq -c 'select(.dir == "tx")'
 
 Exit status: 0 ok, 1 failure (a port would not open), 2 bad usage.`)

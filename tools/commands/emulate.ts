@@ -146,18 +146,20 @@ export const emulateCommand: CommandModule = {
       .addHelpText(
         'after',
         `
-Shipped scenarios: ${names.join(', ')}
+Shipped scenarios:
+  ${names.join(', ').replace(/(.{1,72})(, |$)/g, (_m, line: string, sep: string) => (sep ? `${line},\n  ` : line))}
 
 Examples:
-  fsw emulate                              # nominal, 5 satellites on ptys until Ctrl-C
+  fsw emulate                  # nominal, 5 satellites on ptys until Ctrl-C
   fsw emulate thermal-runaway --sats 3 --pty-dir /tmp/sats
   fsw emulate nominal --sats 2 --ports /dev/ttyUSB0,/dev/ttyUSB1 --baud 115200
   fsw emulate my-scenario.yaml --duration 600
-  FSW_EMULATOR__SEED=7 fsw emulate --config fsw.yaml   # sections emulator, emulate (fsw config --help)
+  FSW_EMULATOR__SEED=7 fsw emulate --config fsw.yaml  # see fsw config --help
 
 Needs socat for ptys (Debian: apt-get install -y socat).
-Exit status: 0 stopped on request, 1 failure (socat missing, a port would not open),
-2 bad usage (invalid option value, unknown or invalid scenario, --ports count mismatch).`,
+Exit status: 0 stopped on request, 1 failure (socat missing, a port would not
+open), 2 bad usage (invalid option value, unknown or invalid scenario, --ports
+count mismatch, a --pty-dir that is a file).`,
       )
       .action(async (_scenario: string, opts: EmulateOptions, cmd: Command) => {
         // Flags typed over FSW_ variables over the --config file (tools/config/README.md).
