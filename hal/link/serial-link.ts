@@ -25,7 +25,7 @@ export interface SerialLinkOptions {
 export function openErrorForPeople(err: Error): Error {
   // serialport opens ports exclusively (flock): "Error Resource temporarily unavailable Cannot lock port".
   if (/Cannot lock port/.test(err.message)) {
-    return new Error('in use: another process has it open (an agent, a decode, a terminal program); a serial port is opened by one process at a time', { cause: err });
+    return new Error('busy: another process has it open (an agent, a decode, a terminal program); a serial port is opened by one process at a time', { cause: err });
   }
   if (!/Inappropriate ioctl for device|ENOTTY/.test(err.message)) return err;
   return new Error(`not a serial device (not a tty), so no baud rate can be set: give a UART, USB-serial or pty path (${err.message.replace(/^Error: /, '')})`, { cause: err });

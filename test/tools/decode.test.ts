@@ -54,7 +54,7 @@ describe('fsw decode', () => {
 describeWithTool('socat', SOCAT_INSTALL)('fsw decode --port on a port another process has open', () => {
   afterEach(disposeAllPtyPairs);
 
-  it('exits 1 saying once, in words, that the port is in use (was "Error Resource temporarily unavailable Cannot lock port")', async () => {
+  it('exits 1 saying once, in words, that the port is busy (was "Error Resource temporarily unavailable Cannot lock port")', async () => {
     const pty = await startPtyPair();
     // Another open of the path (an agent would be one): serialport locks ports exclusively.
     const holder = new SerialPort({ path: pty.fcPath, baudRate: 115200, autoOpen: false });
@@ -62,7 +62,7 @@ describeWithTool('socat', SOCAT_INSTALL)('fsw decode --port on a port another pr
     try {
       const o = captureIO();
       expect(await runCli(['decode', '--port', pty.fcPath], o.io)).toBe(1);
-      expect(o.err()).toBe(`fsw decode: cannot open ${pty.fcPath}: in use: another process has it open (an agent, a decode, a terminal program); a serial port is opened by one process at a time\n`);
+      expect(o.err()).toBe(`fsw decode: cannot open ${pty.fcPath}: busy: another process has it open (an agent, a decode, a terminal program); a serial port is opened by one process at a time\n`);
     } finally {
       await new Promise<void>((r) => holder.close(() => r()));
     }
