@@ -17,7 +17,11 @@ export const CLIENT_SCRIPT = String.raw`
   var SAT_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
   var MODE_COLORS = { boot: '#afb8c1', nominal: '#2da44e', degraded: '#d4a72c', safe: '#cf222e', recovery: '#0969da', off: '#24292f' };
   var STATE_COLORS = { done: '#2da44e', failed: '#cf222e', timed_out: '#bc4c00', running: '#8c959f' };
-  var TEMP_COLORS = { obc: '#8250df', battery: '#bf3989', payload: '#bc4c00', radio: '#0a3069' };
+  // Temperatures: thin dashed lines in colours of their own; state of charge: one thick solid
+  // dark line. (Satellite colours are for the lanes; reused here, a SoC line matched a temperature.)
+  var TEMP_COLORS = { obc: '#8250df', battery: '#e16f24', payload: '#1a7f37', radio: '#0969da' };
+  var SOC_COLOR = '#24292f';
+  var TEMP_DASH = [5, 3];
   var ISL_COLORS = { critical: '#cf222e', report: '#0969da', health: '#2da44e', bulk: '#d4a72c', total: '#24292f' };
   var sats = data.meta.sats;
   var ts = data.samples.t;
@@ -59,13 +63,26 @@ export const CLIENT_SCRIPT = String.raw`
       add(p, document.createTextNode(e[0]));
     });
   }
-  // A chart counts as rendered once uPlot has drawn it.
+  // Legends show the values under the cursor; away from the chart, the last sample's (not "--").
+  function lastValueLegend(lastIdx) {
+    function show(u) { if (lastIdx >= 0 && u.legend.idx == null) u.setLegend({ idx: lastIdx }, false); }
+    return { ready: [show], setLegend: [show] };
+  }
+  function withHooks(a, b) { for (var k in b) a[k] = (a[k] || []).concat(b[k]); return a; }
+  // Axis values with their unit, instead of a rotated axis label that is hard to read.
+  function unitValues(unit) { return function (u, sp) { return sp.map(function (v) { return v == null ? '' : v + ' ' + unit; }); }; }
+  // A chart counts as rendered once uPlot has drawn it. Its scales' ranges go on its box (data-scales: the browser test reads them).
   function drawn() { rendered++; document.body.setAttribute('data-rendered', String(rendered)); }
   function plot(box, opts, series) {
     opts.width = opts.width || widthOf(box);
     opts.hooks = opts.hooks || {};
     var once = false;
-    (opts.hooks.draw = opts.hooks.draw || []).push(function () { if (!once) { once = true; drawn(); } });
+    (opts.hooks.draw = opts.hooks.draw || []).push(function (u) {
+      var sc = {};
+      for (var k in u.scales) if (u.scales[k].min != null) sc[k] = [u.scales[k].min, u.scales[k].max];
+      box.setAttribute('data-scales', JSON.stringify(sc));
+      if (!once) { once = true; drawn(); }
+    });
     return new uPlot(opts, series, box);
   }
   function rect(u, x0, x1, y0, y1) {
@@ -109,22 +126,31 @@ export const CLIENT_SCRIPT = String.raw`
 
   // ── battery and temperatures, one chart per satellite, eclipses shaded ──
   var shown = sats.slice(0, 24);
-  var grid = add(section('Battery and temperatures', 'State of charge (left axis) and the four modelled temperatures (right axis); shaded: eclipse. Drag to zoom, double-click to reset.' +
+  // One temperature range for every satellite (rounded out to 10 °C), so the charts compare at a glance.
+  var tLo = Infinity, tHi = -Infinity;
+  shown.forEach(function (id) {
+    var ser = data.samples.sats[id];
+    ['obc', 'battery', 'payload', 'radio'].forEach(function (k) {
+      ser[k].forEach(function (v) { if (v != null) { tLo = Math.min(tLo, v); tHi = Math.max(tHi, v); } });
+    });
+  });
+  if (!(tLo <= tHi)) { tLo = 0; tHi = 40; }
+  tLo = Math.floor(tLo / 10) * 10; tHi = Math.max(tLo + 10, Math.ceil(tHi / 10) * 10);
+  var grid = add(section('Battery and temperatures', 'State of charge (solid dark line, left axis) and the four modelled temperatures (dashed, right axis: the same range on every satellite, ' + tLo + ' to ' + tHi + ' °C); shaded: eclipse. Legend: the last sample, or the one under the cursor. Drag to zoom, double-click to reset.' +
     (sats.length > shown.length ? ' Showing the first ' + shown.length + ' of ' + sats.length + ' satellites.' : '')), el('div', { class: 'grid' }));
-  shown.forEach(function (id, i) {
+  function tempSeries(label, color) { return { label: label, scale: 'C', stroke: color, width: 1.25, dash: TEMP_DASH, value: function (u, v) { return v == null ? '-' : v.toFixed(1); } }; }
+  shown.forEach(function (id) {
     var ser = data.samples.sats[id];
     var box = chartBox(grid, 'power-' + id);
     plot(box, {
       title: id, height: 240,
-      scales: { x: { time: false }, soc: { range: [0, 1] }, C: {} },
+      scales: { x: { time: false }, soc: { range: [0, 1] }, C: { range: [tLo, tHi] } },
       series: [{ label: 't', value: function (u, v) { return v == null ? '-' : fmtT(v); } },
-        { label: 'SoC', scale: 'soc', stroke: satColor(i), width: 2, value: function (u, v) { return v == null ? '-' : v.toFixed(3); } },
-        { label: 'OBC °C', scale: 'C', stroke: TEMP_COLORS.obc },
-        { label: 'battery °C', scale: 'C', stroke: TEMP_COLORS.battery },
-        { label: 'payload °C', scale: 'C', stroke: TEMP_COLORS.payload },
-        { label: 'radio °C', scale: 'C', stroke: TEMP_COLORS.radio }],
-      axes: [timeAxis(), { scale: 'soc', label: 'state of charge' }, { scale: 'C', side: 1, label: '°C', grid: { show: false } }],
-      hooks: { drawClear: [shadeEclipses(data.eclipses[id] || [])] }
+        { label: 'SoC', scale: 'soc', stroke: SOC_COLOR, width: 2.5, value: function (u, v) { return v == null ? '-' : v.toFixed(3); } },
+        tempSeries('OBC °C', TEMP_COLORS.obc), tempSeries('battery °C', TEMP_COLORS.battery),
+        tempSeries('payload °C', TEMP_COLORS.payload), tempSeries('radio °C', TEMP_COLORS.radio)],
+      axes: [timeAxis(), { scale: 'soc', label: 'state of charge' }, { scale: 'C', side: 1, size: 72, values: unitValues('°C'), grid: { show: false } }],
+      hooks: withHooks({ drawClear: [shadeEclipses(data.eclipses[id] || [])] }, lastValueLegend(ts.length - 1))
     }, [ts, ser.soc, ser.obc, ser.battery, ser.payload, ser.radio]);
   });
 
@@ -150,12 +176,15 @@ export const CLIENT_SCRIPT = String.raw`
           var c = u.ctx;
           c.save();
           c.beginPath(); c.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height); c.clip();
+          // Markers closer than a triangle's width on a lane are drawn as one, with their count
+          // beside it (a run's first cycles make several decisions within seconds of each other).
+          var r = 4 * devicePixelRatio, clusters = [], open = {};
           items.forEach(function (it) {
             var y0 = laneOf(it.lane);
             if (it.marker) {
-              var x = u.valToPos(it.x0, 'x', true), yc = u.valToPos(y0 + 0.7, 'y', true), r = 4 * devicePixelRatio;
-              c.fillStyle = it.color;
-              c.beginPath(); c.moveTo(x, yc - r); c.lineTo(x + r, yc + r); c.lineTo(x - r, yc + r); c.closePath(); c.fill();
+              var x = Math.max(u.valToPos(it.x0, 'x', true), u.bbox.left + r), k = open[it.lane];
+              if (k && x - k.x < 2 * r) { k.n++; if (it.color !== k.color) k.color = '#cf222e'; return; }
+              clusters.push(open[it.lane] = { x: x, yc: u.valToPos(y0 + 0.7, 'y', true), n: 1, color: it.color });
               return;
             }
             var g = rect(u, it.x0, it.x1, y0 + (it.inset || 0.15), y0 + (it.top || 1 - (it.inset || 0.15)));
@@ -166,6 +195,14 @@ export const CLIENT_SCRIPT = String.raw`
               c.font = (11 * devicePixelRatio) + 'px system-ui,sans-serif'; c.textBaseline = 'middle'; c.textAlign = 'left';
               var x = Math.max(g[0], u.bbox.left) + 4 * devicePixelRatio;
               if (c.measureText(it.label).width + 8 * devicePixelRatio < g[0] + g[2] - x) { c.fillStyle = '#fff'; c.fillText(it.label, x, g[1] + g[3] / 2); }
+            }
+          });
+          clusters.forEach(function (k) {
+            c.fillStyle = k.color;
+            c.beginPath(); c.moveTo(k.x, k.yc - r); c.lineTo(k.x + r, k.yc + r); c.lineTo(k.x - r, k.yc + r); c.closePath(); c.fill();
+            if (k.n > 1) {
+              c.font = (10 * devicePixelRatio) + 'px system-ui,sans-serif'; c.textBaseline = 'middle'; c.textAlign = 'left';
+              c.fillStyle = '#1b1f24'; c.fillText('\u00d7' + k.n, k.x + r + 2 * devicePixelRatio, k.yc);
             }
           });
           c.restore();
@@ -223,7 +260,9 @@ export const CLIENT_SCRIPT = String.raw`
     actItems.push({ lane: sats.length, x0: c.proposedAt, x1: c.proposedAt + Math.max(end / 100, 1), color: col, label: Math.round(c.ratio * 100) + '%',
       title: c.action + ' ' + c.completed + '/' + c.targets + ' completed' });
   });
-  var actSec = section('Decisions and actions', 'Triangles: decisions (blue: carried out, red: refused by local safety). Bars: actions, by outcome (outlined: asked by the constellation). Last lane: constellation actions and their compliance (targets completed).');
+  var early = data.decisions.filter(function (d) { return d.t < 60; }).length;
+  var actSec = section('Decisions and actions', 'Triangles: decisions (blue: carried out, red: refused by local safety; \u00d7N: N decisions too close together to draw apart). Bars: actions, by outcome (outlined: asked by the constellation). Last lane: constellation actions and their compliance (targets completed).' +
+    (early ? ' ' + early + ' of the ' + data.decisions.length + ' decisions came in the first minute: each agent\u2019s first cycles after boot set up its devices (e.g. resume the payload), so they stack at 0:00.' : ''));
   legend(actSec, Object.keys(STATE_COLORS).map(function (k) { return [k, STATE_COLORS[k]]; }));
   lanes(actSec, 'actions', actLanes, actItems, { laneHeight: 22 });
   if (data.commands.length) {
@@ -249,7 +288,7 @@ export const CLIENT_SCRIPT = String.raw`
     if (us >= 1000) return (us >= 10000 ? Math.round(us / 1000) : (us / 1000).toFixed(1)) + ' ms';
     return (us >= 10 ? Math.round(us) : us.toFixed(1)) + ' µs';
   }
-  var latBox = chartBox(section('Cycle latency', 'CPU time of each decision cycle (sample → act), all satellites; log-spaced bins. p50 ' + s.cycleP50Us + ' µs, p99 ' + s.cycleP99Us + ' µs (worst satellite).'), 'latency');
+  var latBox = chartBox(section('Cycle latency', 'CPU time of each decision cycle (sample → act), all satellites; log-spaced bins; legend: the fullest bin, or the one under the cursor. p50 ' + s.cycleP50Us + ' µs, p99 ' + s.cycleP99Us + ' µs (worst satellite).'), 'latency');
   plot(latBox, {
     height: 240,
     scales: { x: { time: false, auto: false, range: function () { return [first - 0.5, last + 0.5]; } } },
@@ -259,19 +298,25 @@ export const CLIENT_SCRIPT = String.raw`
       // A label every half decade (1, 3.2, 10, 32 … µs): every bin would overlap.
       splits: function () { var out = []; for (var k = first; k <= last; k++) if (k % 5 === 0) out.push(k); return out; },
       values: function (u, sp) { return sp.map(function (v) { return lat.edgesUs[v] != null ? usLabel(lat.edgesUs[v]) : ''; }); } },
-      { label: 'cycles' }]
+      // Compact counts (100k, not 100,000) and room for them, so the label clears the top tick.
+      { label: 'cycles', size: 64, values: function (u, sp) { return sp.map(function (v) { return v >= 1e6 ? v / 1e6 + 'M' : v >= 1e3 ? v / 1e3 + 'k' : String(v); }); } }],
+    hooks: lastValueLegend(by.indexOf(Math.max.apply(null, by)))
   }, [bx, by]);
 
   // ISL utilisation per priority class
-  var islBox = chartBox(section('ISL utilisation per priority class', 'Share of ISL airtime used over the last 2 s (the swarm governor\u2019s figure), mean over the running satellites, in per mille.'), 'isl');
   var classes = Object.keys(data.samples.isl);
+  // A class at 0 throughout draws on the axis under the others: say so rather than leave it hidden.
+  var idle = classes.filter(function (c) { return data.samples.isl[c].every(function (v) { return !v; }); });
+  var islBox = chartBox(section('ISL utilisation per priority class', 'Share of ISL airtime used over the last 2 s (the swarm governor\u2019s figure), mean over the running satellites, in per mille.' +
+    (idle.length ? ' ' + idle.join(', ') + ': 0 throughout (their lines lie on the axis).' : '') + ' Legend: the last sample, or the one under the cursor.'), 'isl');
   plot(islBox, {
     height: 240,
     scales: { x: { time: false } },
     series: [{ label: 't', value: function (u, v) { return v == null ? '-' : fmtT(v); } }].concat(classes.map(function (c) {
-      return { label: c + ' ‰', stroke: ISL_COLORS[c] || '#6e7781', width: c === 'total' ? 2 : 1 };
+      return { label: c + ' ‰' + (idle.indexOf(c) >= 0 ? ' (0 throughout)' : ''), stroke: ISL_COLORS[c] || '#6e7781', width: c === 'total' ? 2 : 1 };
     })),
-    axes: [timeAxis(), { label: 'per mille of airtime' }]
+    axes: [timeAxis(), { label: 'per mille of airtime' }],
+    hooks: lastValueLegend(ts.length - 1)
   }, [ts].concat(classes.map(function (c) { return data.samples.isl[c]; })));
 
   document.body.setAttribute('data-expected', String(expected));

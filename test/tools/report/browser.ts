@@ -27,6 +27,12 @@ export interface PageCheck {
   charts: ChartInk[];
   expected: number;
   rendered: number;
+  /** Every chart legend's value cells as shown with no cursor on the page, by chart name. */
+  legends: Record<string, string[]>;
+  /** Every axis range of each chart's uPlot scales (`data-scales`, set by the page), by chart name. */
+  scales: Record<string, Record<string, [number, number]>>;
+  /** The text of the page's notes (the paragraphs under each heading). */
+  notes: string[];
 }
 
 // In-page code as text: this project's TypeScript has no DOM library (the agent runs on Node).
@@ -48,7 +54,14 @@ const INSPECT = `(() => {
     }
     return { name: box.dataset.chart || '?', inked, colours: colours.size };
   });
-  return { charts, expected: Number(document.body.dataset.expected ?? NaN), rendered: Number(document.body.dataset.rendered ?? 0) };
+  const legends = {};
+  const scales = {};
+  for (const box of document.querySelectorAll('[data-chart]')) {
+    legends[box.dataset.chart] = [...box.querySelectorAll('.u-legend .u-value')].map((v) => v.textContent);
+    if (box.dataset.scales) scales[box.dataset.chart] = JSON.parse(box.dataset.scales);
+  }
+  const notes = [...document.querySelectorAll('.note')].map((n) => n.textContent);
+  return { charts, legends, scales, notes, expected: Number(document.body.dataset.expected ?? NaN), rendered: Number(document.body.dataset.rendered ?? 0) };
 })()`;
 
 export async function launchChromium(): Promise<Browser> {

@@ -57,6 +57,29 @@ describeWithTool('chromium', CHROMIUM_INSTALL)('the run report in headless Chrom
     expect(c.expected).toBe(8);
   }, 30_000);
 
+  it('is readable: one temperature range for all satellites, legends with values before any hover, idle ISL classes and boot decisions explained', async () => {
+    const data = reportFixture();
+    // SAT-3 runs far hotter than the others: its range must still be the one the others use.
+    data.samples.sats['SAT-3']!.payload = data.samples.sats['SAT-3']!.payload.map((v) => v + 40);
+    data.samples.isl.bulk = data.samples.isl.bulk!.map(() => 0);
+    data.decisions.unshift({ t: 0.5, sat: 'SAT-2', action: 'payload_on', rule: 'resume_payload', type: 'corrective', ok: true }, { t: 1.5, sat: 'SAT-2', action: 'heater_off', rule: 'battery_warm', type: 'corrective', ok: true });
+    const file = join(dir, 'readable.html');
+    writeReport(file, data);
+    const c = await checkReport(browser, file, { screenshot: join(ARTIFACTS, 'report-readable.png') });
+    expect(problems(c)).toEqual([]);
+    const ranges = ['SAT-1', 'SAT-2', 'SAT-3'].map((id) => c.scales[`power-${id}`]?.C);
+    expect(ranges[0]).toEqual([10, 90]); // 15.0 °C (battery) to 85 °C (SAT-3's payload), rounded out to 10 °C
+    expect(ranges[1]).toEqual(ranges[0]);
+    expect(ranges[2]).toEqual(ranges[0]);
+    for (const name of ['power-SAT-1', 'isl', 'latency']) {
+      expect(c.legends[name]!.length, name).toBeGreaterThan(1);
+      expect(c.legends[name]!.filter((v) => v === '--' || v === '-'), name).toEqual([]);
+    }
+    expect(c.legends['power-SAT-1']![0]).toBe('30:00'); // the last sample's time
+    expect(c.notes.some((n) => n.includes('bulk: 0 throughout'))).toBe(true);
+    expect(c.notes.some((n) => n.includes('3 of the 5 decisions came in the first minute'))).toBe(true);
+  }, 30_000);
+
   it('catches an exception thrown by the page script', async () => {
     const file = join(dir, 'throws.html');
     writeReport(file, reportFixture(), { clientScript: "document.body.setAttribute('data-expected', '0'); null.boom();" });
