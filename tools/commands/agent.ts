@@ -79,7 +79,8 @@ Example, on a laptop:
   fsw agent --port /tmp/sats/SAT-1 --journal /tmp/SAT-1.journal \\
     | jq -c 'select(.code != "LINK_STATE")'
   fsw agent --port /dev/ttyUSB0 --config agent.yaml --metrics-port 9464
-  fsw agent --port /tmp/sats/SAT-1 --record /tmp/SAT-1.rec   # fsw replay it
+  fsw agent --port /tmp/sats/SAT-1 --record /tmp/SAT-1.rec   # flight recorder
+  fsw replay /tmp/SAT-1.rec                                  # after Ctrl-C
 
 ${EXIT_STATUS_HELP}`,
       )
