@@ -111,10 +111,10 @@ export const CLIENT_SCRIPT = String.raw`
   var st = add(section('Summary'), el('table'));
   var comp = s.compliance.commands === 0 ? 'no constellation actions' :
     s.compliance.completed + '/' + s.compliance.targets + ' targets completed over ' + s.compliance.commands + ' actions';
-  [['decisions', s.decisions], ['actions done / failed', s.actionsDone + ' / ' + s.actionsFailed],
+  [['decisions', s.decisions], ['actions done / failed (incl. safe-mode sequences and constellation actions)', s.actionsDone + ' / ' + s.actionsFailed],
    ['safe-mode entries', s.safeEntries], ['agent restarts', s.restarts], ['leader at the end', s.leader || 'none'],
    ['leader changes', s.leaderChanges], ['decision divergences', s.divergences], ['compliance', comp],
-   ['cycle latency p50 / p99 (worst satellite)', s.cycleP50Us + ' µs / ' + s.cycleP99Us + ' µs'], ['cycle slips', s.slips],
+   ['cycle latency p50 / p99 (worst satellite)', s.cycleP50Us + ' µs / ' + s.cycleP99Us + ' µs'], ['cycle slips (cycles over the ' + (s.budgetMs || 20) + ' ms budget in host CPU time, so they vary between runs of one seed)', s.slips],
    ['frames dropped', Object.keys(s.drops).map(function (k) { return k + ' ' + s.drops[k]; }).join(', ')],
    ['ISL packets dropped by the governor', Object.keys(s.governorDrops).map(function (k) { return k + ' ' + s.governorDrops[k]; }).join(', ')],
    ['final modes', Object.keys(s.modes).map(function (k) { return k + ' ' + s.modes[k]; }).join(', ')]
