@@ -109,8 +109,8 @@ export function buildProgram(io: CliIO = processIO): Command {
     .addHelpText(
       'after',
       `
-Exit status: 0 ok, 1 failure, 2 bad usage (unknown command or option, invalid value).
-Run 'fsw <command> --help' for a command's options.`,
+Exit status: 0 ok, 1 failure, 2 bad usage (unknown command or option, invalid
+value). Run 'fsw <command> --help' for a command's options.`,
     );
   // Subcommands made with program.command() inherit exitOverride and configureOutput.
   for (const m of COMMANDS) m.register(program, io);
