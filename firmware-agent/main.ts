@@ -50,19 +50,37 @@ export const DEFAULT_JOURNAL = './agent.journal';
 export const DEFAULT_ID = 'agent';
 /** The flight recorder's default file-size cap (firmware-agent/recorder/recorder.ts). */
 export const DEFAULT_RECORD_MAX_BYTES = 256 * 1024 * 1024;
+/** After a port-open failure whose message does not say why (a missing path, no permission). */
+const PORT_OPEN_HINT = '  (is it there, is another process using it, may this user open it? On Linux: group dialout)\n';
+
+/**
+ * True when the HAL's open error already names the cause: not a tty, or busy (the wording of
+ * openErrorForPeople in hal/link/serial-link.ts); the hint above would then mislead.
+ */
+export function openCauseSaid(message: string): boolean {
+  return /(^|: )(not a serial device \(not a tty\)|busy: another process has it open)/.test(message);
+}
+
 /** How long a stop may take before the process exits anyway, ms. */
 const STOP_LIMIT_MS = 5000;
 
+/** Within 80 columns: printed as written by this program's --help and by `fsw agent --help`. */
 export const EXIT_STATUS_HELP = `Exit status:
-  0   stopped on SIGINT or SIGTERM (the agent stopped cleanly), or --help / --version
-  1   runtime failure (the journal cannot be opened or is not a journal, an unexpected error)
-  2   bad usage: unknown option, missing --port, invalid value, invalid configuration file
-  3   the serial port could not be opened at start (E_LINK_OPEN: missing, busy, no permission)
-  75  the hardware reset the flight computer (its watchdog fired): restart the process
+  0   stopped on SIGINT or SIGTERM (the agent stopped cleanly), or after
+      --help / --version
+  1   runtime failure (the journal cannot be opened or is not a journal, an
+      unexpected error)
+  2   bad usage: unknown option, missing --port, invalid value, invalid
+      configuration file
+  3   the serial port could not be opened at start (E_LINK_OPEN: missing, busy,
+      no permission)
+  75  the hardware reset the flight computer (its watchdog fired): restart the
+      process
 
-A port lost after start is reopened with backoff, without exiting. Under systemd use
-Restart=always with RestartSec=2 (a reset, 75, or a port not there yet, 3, is then a restart)
-and RestartPreventExitStatus=2 so that a bad configuration is not retried forever.`;
+A port lost after start is reopened with backoff, without exiting. Under systemd
+use Restart=always with RestartSec=2 (a reset, 75, or a port not there yet, 3,
+is then a restart) and RestartPreventExitStatus=2 so that a bad configuration
+is not retried forever.`;
 
 export const AGENT_USAGE = `Usage: node dist/firmware-agent/main.js --port PATH [options]
 
@@ -331,7 +349,7 @@ async function run(o: MainOptions, io: MainIO, prog: string): Promise<number> {
       const e = err as Error & { code?: string };
       const code = err instanceof HalError ? err.code : (e.code ?? 'E_LINK_OPEN');
       log.error('HAL_ERROR', { err: code, port: o.port, detail: e.message });
-      io.err(`${prog}: cannot open serial port ${o.port}: ${code}: ${e.message}\n  (is it there, is another process using it, may this user open it? On Linux: group dialout)\n`);
+      io.err(`${prog}: cannot open serial port ${o.port}: ${code}: ${e.message}\n${openCauseSaid(e.message) ? '' : PORT_OPEN_HINT}`);
       return AGENT_EXIT.PORT_UNAVAILABLE;
     }
     if (stopSignal) {

@@ -32,10 +32,11 @@ Examples:
   fsw bench --list
   fsw bench --only hal --quick
   fsw bench --only agent-rss,swarm
-  fsw bench --long                         # everything, full length (tens of minutes)
+  fsw bench --long                 # everything, full length (tens of minutes)
 
-Exit status: 0 every selected benchmark ran (targets met or not: see the result column),
-1 a benchmark crashed, 2 bad usage (unknown option, --only matching nothing).`,
+Exit status: 0 every selected benchmark ran (targets met or not: see the result
+column), 1 a benchmark crashed, 2 bad usage (unknown option, --only matching
+nothing).`,
       )
       .action(async (opts: BenchOptions) => {
         // Loaded here: `fsw --help` should not pay for the benchmark modules.

@@ -156,18 +156,20 @@ export const groundCommand: CommandModule = {
 ${CONSOLE_HELP}
 
 Examples:
-  fsw ground keygen --out ~/.fsw                     # ground.key (0600) and ground.pub
+  fsw ground keygen --out ~/.fsw        # ground.key (0600) and ground.pub
   fsw ground --port /tmp/sats/GROUND --key ~/.fsw/ground.key
   fsw ground --port /tmp/sats/GROUND --key ~/.fsw/ground.key --script pass.txt
   fsw ground --scenario nominal --script pass.txt --duration 1500
 
-The summary line counts every sent command once: accepted + failed + refused + unanswered
-(+ "pending at end": no reply yet when the console stopped) = sent. "not sent" (the station's
-radio refused the packet) and "other replies" (late, or to another console) are outside it.
+The summary line counts every sent command once: accepted + failed + refused +
+unanswered (+ "pending at end": no reply yet when the console stopped) = sent.
+"not sent" (the station's radio refused the packet) and "other replies" (late,
+or to another console) are outside it.
 
-Exit status: 0 ok, 1 failure (the port would not open; a script that did not all go out:
-stopped early, or the radio refused a command), 2 bad usage (missing or unreadable key, a bad
-script line, "at" times out of order or not before --duration, --port with --scenario).`,
+Exit status: 0 ok, 1 failure (the port would not open; a script that did not all
+go out: stopped early, or the radio refused a command), 2 bad usage (missing or
+unreadable key, a bad script line, "at" times out of order or not before
+--duration, --port with --scenario).`,
       )
       .action(async (opts: GroundOptions) => {
         await runGround(opts, io);
@@ -183,12 +185,14 @@ script line, "at" times out of order or not before --duration, --port with --sce
         'after',
         `
 Examples:
-  fsw ground keygen --out ~/.fsw          # ~/.fsw/ground.key (0600) and ~/.fsw/ground.pub
-  fsw ground keygen --out keys            # ./keys made; copy keys/ground.pub to every satellite
+  fsw ground keygen --out ~/.fsw  # ground.key (0600) and ground.pub in ~/.fsw
+  # ./keys made; copy keys/ground.pub to every satellite
+  fsw ground keygen --out keys
 
-Exit status: 0 the pair was written; 1 failure (a ground.key or ground.pub is already there:
-remove the old key or choose another --out; a file could not be written); 2 bad usage (no
---out, --out exists and is not a directory, its parent is missing or not writable).`,
+Exit status: 0 the pair was written; 1 failure (a ground.key or ground.pub is
+already there: remove the old key or choose another --out; a file could not be
+written); 2 bad usage (no --out, --out exists and is not a directory, its parent
+is missing or not writable).`,
       )
       .action((opts: { out?: string }) => {
         if (!opts.out) throw new UsageError('--out DIR is needed: the directory for ground.key and ground.pub (e.g. --out ~/.fsw)');

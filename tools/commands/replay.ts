@@ -92,15 +92,18 @@ export const replayCommand: CommandModule = {
       .addOption(new Option('--json', 'one JSON object: every session with its counts, differences and notes'))
       .addHelpText('after', `
 Examples:
-  fsw agent --port /tmp/sats/SAT-1 --record /tmp/SAT-1.rec      # record (Ctrl-C to stop)
+  fsw agent --port /tmp/sats/SAT-1 --record /tmp/SAT-1.rec  # Ctrl-C to stop
   fsw replay /tmp/SAT-1.rec
-  fsw replay out/rec/SAT-2.rec --key-file out/rec/constellation.key --json | jq '.sessions[].differences'
-  fsw decode /tmp/SAT-1.rec                                     # the recorded frames, with times
+  fsw replay out/rec/SAT-2.rec --key-file out/rec/constellation.key --json \\
+    | jq '.sessions[].differences'
+  # the recorded frames, with times
+  fsw decode /tmp/SAT-1.rec
 
-Exit status: 0 the replay did exactly what the recording did, 1 differences (or the file is not a
-readable recording: E_RECORDING_FORMAT, E_RECORDING_VERSION), 2 bad usage (no FILE, unknown
-option, a swarm recording without a readable key file). A torn or corrupt record
-(E_RECORDING_TORN, E_RECORDING_CORRUPT) is reported on stderr; what precedes it is replayed.`)
+Exit status: 0 the replay did exactly what the recording did, 1 differences (or
+the file is not a readable recording: E_RECORDING_FORMAT, E_RECORDING_VERSION),
+2 bad usage (no FILE, unknown option, a swarm recording without a readable key
+file). A torn or corrupt record (E_RECORDING_TORN, E_RECORDING_CORRUPT) is
+reported on stderr; what precedes it is replayed.`)
       .action(async (file: string, opts: ReplayCommandOptions) => {
         await runReplay(file, opts, io);
       });

@@ -206,30 +206,35 @@ export const runCommand: CommandModule = {
         'after',
         `
 Examples:
-  fsw run                                   # nominal: 5 satellites, one orbit (npm start)
+  fsw run                         # nominal: 5 satellites, one orbit (npm start)
   fsw run thermal-runaway --every 300
   fsw run battery-crisis --sats 3 --seed 7
   fsw run my-scenario.yaml --duration 1200
-  fsw run leader-loss --speed x10            # 10 virtual seconds per wall second
-  fsw run nominal --report /tmp/nominal.html # or --no-report
-  fsw run thermal-runaway --record out/rec  # flight recordings; then: fsw replay out/rec/SAT-1.rec
-  FSW_AGENT__CYCLE_HZ=5 fsw run --config fsw.yaml   # sections emulator, run, agent (fsw config --help)
+  fsw run leader-loss --speed x10 # 10 virtual seconds per wall second
+  # the report elsewhere (or --no-report)
+  fsw run nominal --report /tmp/nominal.html
+  # flight recordings; then: fsw replay out/rec/SAT-1.rec
+  fsw run thermal-runaway --record out/rec
+  # sections emulator, run, agent (fsw config --help)
+  FSW_AGENT__CYCLE_HZ=5 fsw run --config fsw.yaml
 
-On a terminal the progress bar and the table are redrawn in place; piped or redirected, the
-same figures come as plain lines at every --every step. The report is one HTML file that
-opens with no network (charts drawn by uPlot, inlined).
+On a terminal the progress bar and the table are redrawn in place; piped or
+redirected, the same figures come as plain lines at every --every step. The
+report is one HTML file that opens with no network (charts drawn by uPlot,
+inlined).
 
-Ctrl-C (SIGINT) or SIGTERM stops the run early: the summary and the report still come, both
-marked "interrupted at t=… of …", and the exit status says so.
+Ctrl-C (SIGINT) or SIGTERM stops the run early: the summary and the report
+still come, both marked "interrupted at t=… of …", and the exit status says so.
 
-Slips count cycles whose CPU time on this host went over the agent's budget_ms (20 ms by
-default). They are measured in host CPU time even on virtual time, so the same seed can give
-a different count on a busy machine.
+Slips count cycles whose CPU time on this host went over the agent's budget_ms
+(20 ms by default). They are measured in host CPU time even on virtual time, so
+the same seed can give a different count on a busy machine.
 
-Exit status: 0 ran to the end, 1 failure (a crash, or the report could not be written:
-E_REPORT_IO, after the summary), 2 bad usage (an option's value, a --work-dir, --record or
---report path that is a file or cannot be created), 130 stopped by SIGINT (Ctrl-C), 143
-stopped by SIGTERM (both after the summary and the report).`,
+Exit status: 0 ran to the end, 1 failure (a crash, or the report could not be
+written: E_REPORT_IO, after the summary), 2 bad usage (an option's value, a
+--work-dir, --record or --report path that is a file or cannot be created), 130
+stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM (both after the summary and
+the report).`,
       )
       .action(async (_scenario: string, opts: RunOptions, cmd: Command) => {
         // Flags typed over FSW_ variables over the --config file (tools/config/README.md).

@@ -20,20 +20,25 @@ export type ConsoleLine =
 
 export type ScriptLine = ConsoleLine & { at?: number; line: number; text: string };
 
+// Within 80 columns: it is printed as written, in `fsw ground --help` and by `help`.
 export const CONSOLE_HELP = [
   'commands (one per line; SAT is a satellite id such as SAT-2):',
-  '  pause SAT                      hold the decision loop (no decisions or actions of its own)',
-  '  resume SAT                     let the decision loop decide again',
-  '  status SAT                     ask for mode, paused, running action ids, boots',
-  '  cancel SAT ACTION_ID           cancel a running action (ids: see status)',
-  '  mode SAT MODE ["reason"]       force a mode: ' + COMMANDABLE_MODES.join(', '),
-  '  propose SAT ACTION [k=v ...]   ask SAT (the leader) to put a constellation-wide action to the vote',
-  '  help                           this list',
-  '  quit                           leave the console',
-  'in a script, a line may start with "at SECONDS"; # starts a comment; lines run in file order:',
-  '  "at" times must not go down (sort the file), nothing may follow quit, and with --scenario',
-  '  every "at" must be before the end of the run (--duration); a script that breaks this is',
-  '  refused before anything is sent (exit 2, naming the line)',
+  '  pause SAT                     hold the decision loop (no decisions or actions',
+  '                                of its own)',
+  '  resume SAT                    let the decision loop decide again',
+  '  status SAT                    ask for mode, paused, running action ids, boots',
+  '  cancel SAT ACTION_ID          cancel a running action (ids: see status)',
+  '  mode SAT MODE ["reason"]      force a mode: ' + COMMANDABLE_MODES.join(', '),
+  '  propose SAT ACTION [k=v ...]  ask SAT (the leader) to put a constellation-wide',
+  '                                action to the vote',
+  '  help                          this list',
+  '  quit                          leave the console',
+  'in a script, a line may start with "at SECONDS"; # starts a comment; lines run',
+  'in file order:',
+  '  "at" times must not go down (sort the file), nothing may follow quit, and',
+  '  with --scenario every "at" must be before the end of the run (--duration);',
+  '  a script that breaks this is refused before anything is sent (exit 2, naming',
+  '  the line)',
 ].join('\n');
 
 /** Thrown for a line that is not a command; the message says what is wrong. */
