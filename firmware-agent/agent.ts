@@ -90,11 +90,6 @@ export class Agent extends Emitter<AgentEvents> {
   /** Signed commands from the ground station (created at start). */
   ground: GroundHandler | undefined;
   private overrideReason: string | undefined;
-  /**
-   * After stop(): a closed HAL client on a link that a new agent reopens (a reboot in process)
-   * still hears the new handshake and the radio; a stopped agent must act on neither.
-   */
-  private stopped = false;
   /** The satellite id the hardware's hello gave (what the ground addresses commands to). */
   private helloSat: string | undefined;
 
@@ -111,7 +106,6 @@ export class Agent extends Emitter<AgentEvents> {
     this.client = new HardwareClient({ link: opts.link, clock, sw: AGENT_SW, requestTimeoutMs: cfg.request_timeout_ms });
     this.telemetry = new TelemetryStore(clock, cfg.stale_after_periods);
     this.client.on('hello', (h) => {
-      if (this.stopped) return;
       this.helloSat = h.sat;
       this.telemetry.setDevices(h.devices);
       this.log.event('HAL_HELLO', { sat: h.sat, devices: h.devices.map((d) => d.id), watchdog_ms: h.watchdog_ms });
@@ -121,7 +115,6 @@ export class Agent extends Emitter<AgentEvents> {
     });
     // The ground station's packets go to the ground handler, never to the swarm (swarm on or off).
     this.client.on('isl', (rx) => {
-      if (this.stopped) return;
       if (rx.from === cfg.ground.station_id) this.ground?.receive(rx.data);
       else this.swarm?.receive(rx.from, rx.data);
     });
@@ -130,7 +123,7 @@ export class Agent extends Emitter<AgentEvents> {
     this.client.on('error', (e) => this.log.debug('HAL_ERROR', { err: e.code, detail: e.message }));
     this.client.on('event', (e) => {
       // A reset queued on the line before this run's first handshake is about a previous run.
-      if (e.code !== 'reset' || this.stopped) return;
+      if (e.code !== 'reset') return;
       if (this.client.stats.handshakes > 0) {
         this.log.warn('AGENT_STOP', { reason: `hardware reset: ${e.msg}` });
         this.emit('reset', e.msg);
@@ -246,7 +239,6 @@ export class Agent extends Emitter<AgentEvents> {
   }
 
   async stop(reason = 'stop'): Promise<void> {
-    this.stopped = true;
     this.swarm?.stop();
     this.cycle.stop();
     this.health.stop();

@@ -71,6 +71,7 @@ export class HardwareClient extends Emitter<HardwareClientEvents> {
   private deviceTable = new Map<string, DeviceInfo>();
   private hwHello: HelloHw | undefined;
   private lastState: ConnectionState = 'closed';
+  private readonly offLinkState: () => void;
 
   constructor(opts: HardwareClientOptions) {
     super();
@@ -98,7 +99,7 @@ export class HardwareClient extends Emitter<HardwareClientEvents> {
       this.emit('state', s);
     });
     this.actor.start();
-    this.link.on('state', (s) => {
+    this.offLinkState = this.link.on('state', (s) => {
       if (s === 'up') this.actor.send({ type: 'LINK_UP' });
       else if (s === 'lost') this.actor.send({ type: 'LINK_LOST' });
       else if (s === 'closed') this.actor.send({ type: 'CLOSE' });
@@ -125,8 +126,14 @@ export class HardwareClient extends Emitter<HardwareClientEvents> {
     if (this.link.state === 'up' && this.state !== 'handshaking' && this.state !== 'up') this.actor.send({ type: 'LINK_UP' });
   }
 
+  /**
+   * Closes the link and detaches from it for good: a closed client hears nothing more, even
+   * if the same link is opened again by someone else (a new client after an in-process reboot).
+   */
   async close(): Promise<void> {
     this.actor.send({ type: 'CLOSE' });
+    this.offLinkState();
+    this.endpoint.detach();
     await this.link.close();
   }
 

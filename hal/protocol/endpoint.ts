@@ -29,10 +29,19 @@ export class Endpoint extends Emitter<EndpointEvents> {
   sent = 0;
   received = 0;
 
+  private readonly unsubscribe: (() => void)[];
+
   constructor(readonly link: Link, private readonly clock: Clock) {
     super();
-    link.on('frame', (body) => this.onBody(body));
-    link.on('drop', (reason, detail) => this.emit('drop', reason, detail));
+    this.unsubscribe = [link.on('frame', (body) => this.onBody(body)), link.on('drop', (reason, detail) => this.emit('drop', reason, detail))];
+  }
+
+  /**
+   * Stops listening to the link for good. A link can outlive its user (an in-process reboot
+   * reopens the same link for a new client): a closed user must not hear the new traffic.
+   */
+  detach(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
   }
 
   /** Drops by reason: framing counts from the link plus body counts from here (a fresh copy). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HalError, HardwareServer, RemoteError, TimeoutError, VirtualClock, decodePlain, encodePlain, memoryLinkPair, type Sample } from '../../../hal/index.js';
+import { HalError, HardwareClient, HardwareServer, RemoteError, TimeoutError, VirtualClock, decodePlain, encodePlain, memoryLinkPair, type Sample } from '../../../hal/index.js';
 import { memoryRig, testDevices } from '../fixtures.js';
 
 async function upRig(opts = {}) {
@@ -225,5 +225,26 @@ describe('hardware client ↔ server over a memory link (virtual time)', () => {
     expect(rig.server.endpoint.drops).toMatchObject({ escape: 1, crc: 1 });
     const r = await settle(rig.clock, rig.client.read('imu'));
     expect(r.ok).toBe(true);
+  });
+});
+
+describe('a closed client hears nothing more', () => {
+  it('when a new client reopens the same link (an in-process reboot), the old one gets no hello, sample or state', async () => {
+    const rig = await upRig();
+    const old = { hello: 0, sample: 0, state: 0 };
+    rig.client.on('hello', () => old.hello++);
+    rig.client.on('sample', () => old.sample++);
+    await rig.client.close();
+    rig.client.on('state', () => old.state++);
+    const next = new HardwareClient({ link: rig.fcLink, clock: rig.clock, sw: 'test/1', requestTimeoutMs: 200, helloRetryMs: 500 });
+    let samples = 0;
+    next.on('sample', () => samples++);
+    await next.start();
+    await rig.clock.runUntilAsync(() => next.state === 'up', 2000);
+    expect(next.state).toBe('up');
+    await rig.clock.runUntilAsync(() => samples >= 3, 5000);
+    expect(samples).toBeGreaterThanOrEqual(3);
+    expect(old).toEqual({ hello: 0, sample: 0, state: 0 });
+    expect(rig.client.state).toBe('closed');
   });
 });
