@@ -82,41 +82,51 @@ use Restart=always with RestartSec=2 (a reset, 75, or a port not there yet, 3,
 is then a restart) and RestartPreventExitStatus=2 so that a bad configuration
 is not retried forever.`;
 
+/** Within 80 columns (a test checks every line of --help). */
 export const AGENT_USAGE = `Usage: node dist/firmware-agent/main.js --port PATH [options]
 
-Runs one flight-software agent on a serial port (a UART, a USB-serial adapter, or a
-pseudo-terminal served by 'fsw emulate'), in real time. JSON log lines go to stdout, one
-per event; messages for people go to stderr.
+Runs one flight-software agent on a serial port (a UART, a USB-serial adapter,
+or a pseudo-terminal served by 'fsw emulate'), in real time. JSON log lines go
+to stdout, one per event; messages for people go to stderr.
 
 Options:
-  --port PATH         the satellite hardware's serial port, 8N1, no flow control (required),
-                      e.g. /dev/serial0, /dev/ttyUSB0, or a path printed by 'fsw emulate'
+  --port PATH         the satellite hardware's serial port, 8N1, no flow
+                      control (required), e.g. /dev/serial0, /dev/ttyUSB0, or
+                      a path printed by 'fsw emulate'
   --baud N            baud rate, 50 to 4000000 (default ${DEFAULT_BAUD})
-  --id SAT-ID         the id on every log line (default: the satellite id from the
-                      hardware's hello; "${DEFAULT_ID}" until it arrives)
-  --config FILE       agent configuration, YAML or JSON, validated at start: a plain
-                      agent file, or a unified fsw file (its agent: section is read);
-                      FSW_AGENT__<FIELD> variables override it, e.g. FSW_AGENT__CYCLE_HZ=5,
-                      and the flags below override both (default: the built-in defaults)
-  --journal FILE      journal kept across restarts: in-flight and finished actions, mode,
-                      counters; created if missing (default ${DEFAULT_JOURNAL})
+  --id SAT-ID         the id on every log line (default: the satellite id
+                      from the hardware's hello; "${DEFAULT_ID}" until it arrives)
+  --config FILE       agent configuration, YAML or JSON, validated at start:
+                      a plain agent file, or a unified fsw file (its agent:
+                      section is read); FSW_AGENT__<FIELD> variables override
+                      it, e.g. FSW_AGENT__CYCLE_HZ=5, and the flags below
+                      override both (default: the built-in defaults)
+  --journal FILE      journal kept across restarts: in-flight and finished
+                      actions, mode, counters; created if missing
+                      (default ${DEFAULT_JOURNAL})
   --log-level LEVEL   ${LOG_LEVELS.join(', ')}
                       (overrides observability.log_level; default info)
-  --metrics-port N    serve Prometheus text at http://127.0.0.1:N/metrics, 0 = off
-                      (overrides observability.metrics_port; default 0)
-  --record FILE       flight recorder: append every frame received and sent, with its time,
-                      and every decision and mode change to FILE (one session per start),
-                      for 'fsw replay FILE'; about 7.5 MiB an hour solo, 15–21 MiB with
-                      the swarm (the leader most; see firmware-agent/recorder/README.md)
-  --record-max-bytes N  stop recording once FILE would pass N bytes (default ${DEFAULT_RECORD_MAX_BYTES})
+  --metrics-port N    serve Prometheus text at http://127.0.0.1:N/metrics,
+                      0 = off (overrides observability.metrics_port; default 0)
+  --record FILE       flight recorder: append every frame received and sent,
+                      with its time, and every decision and mode change to
+                      FILE (one session per start), for 'fsw replay FILE';
+                      about 7.5 MiB an hour solo, 15–21 MiB with the swarm
+                      (the leader most; see firmware-agent/recorder/README.md)
+  --record-max-bytes N
+                      stop recording once FILE would pass N bytes
+                      (default ${DEFAULT_RECORD_MAX_BYTES})
   -h, --help          show this help and exit
   -V, --version       print the agent's software version and exit
 
 ${EXIT_STATUS_HELP}
 
 Example, on a laptop with the emulator:
-  fsw emulate nominal --sats 1 --pty-dir /tmp/sats          # in one terminal
-  node dist/firmware-agent/main.js --port /tmp/sats/SAT-1 --journal /tmp/SAT-1.journal | jq -c .
+  # in one terminal:
+  fsw emulate nominal --sats 1 --pty-dir /tmp/sats
+  # in another:
+  node dist/firmware-agent/main.js --port /tmp/sats/SAT-1 \\
+    --journal /tmp/SAT-1.journal | jq -c .
 `;
 
 /** What `main` writes to and listens to (injectable for in-process tests and `fsw agent`). */

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_EXIT, main, type MainIO } from '../../firmware-agent/main.js';
+import { AGENT_EXIT, DEFAULT_RECORD_MAX_BYTES, main, type MainIO } from '../../firmware-agent/main.js';
 import { Endpoint, RealClock, SerialLink, type Message } from '../../hal/index.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
 import { disposeAllPtyPairs, pollUntil, startPtyPair, type PtyPair } from '../helpers/pty.js';
@@ -189,6 +189,14 @@ describe('main() in process: usage', () => {
     const v = await runMain(['--version']);
     expect(v.code).toBe(0);
     expect(v.out).toMatch(/^fsw-agent\/\d+\.\d+\.\d+\n$/);
+  });
+
+  it('--help fits 80 columns, counted in characters (the en dash is 1, not 3 bytes)', async () => {
+    const r = await runMain(['--help']);
+    const wide = r.out.split('\n').filter((line) => [...line].length > 80);
+    expect(wide).toEqual([]);
+    // Every option is still there after the rewrap, each with its default.
+    for (const opt of ['--record FILE', '--record-max-bytes N', `(default ${DEFAULT_RECORD_MAX_BYTES})`, '15–21 MiB', 'FSW_AGENT__CYCLE_HZ=5']) expect(r.out).toContain(opt);
   });
 
   it('without --port exits 2 saying it is required', async () => {
