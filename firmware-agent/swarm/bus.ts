@@ -39,16 +39,12 @@ import {
   type AckMessage, type BusCodec, type BusConfig, type BusKind, type BusMessage, type BusMetrics, type BusOptions, type BusRadio, type DecodeResult, type QosCounts, type RadioResult,
 } from './bus-types.js';
 import { DedupeMemory, MID_SPACE } from './dedupe.js';
-import type { Governor, GovernorJob } from './governor.js';
+import type { Governor } from './governor.js';
+import type { GovernorJob } from './governor-config.js';
 import { PRIORITIES, PRIORITY_OF, type Priority, type SwarmMessage } from './messages.js';
 import { Retransmitter } from './retransmit.js';
 import { seededRandom } from './seeded-random.js';
 import { BROADCAST, type DeliveryReport, type Inbox, type NodeId, type Outbox, type Qos, type SendOptions } from './types.js';
-
-export * from './bus-types.js';
-export { DedupeMemory, midAtOrBefore, type DedupeStats } from './dedupe.js';
-export { COUNTER_LIMIT, reservingCounter } from './counter.js';
-export { seededRandom } from './seeded-random.js';
 
 interface AckBatch {
   mids: number[];

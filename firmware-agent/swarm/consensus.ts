@@ -31,8 +31,6 @@ import {
 import type { SwarmMessage, SwarmMessageOf } from './messages.js';
 import { BROADCAST, type NodeId } from './types.js';
 
-export * from './consensus-types.js';
-
 interface Open {
   pid: string;
   term: number;

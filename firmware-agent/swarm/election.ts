@@ -12,9 +12,6 @@ import { RaftLog } from './raft-log.js';
 import { LeaderReplication } from './replication.js';
 import { BROADCAST, type NodeId, type Qos } from './types.js';
 
-export { ELECTION_DEFAULTS, NOOP_ACTION, quorumSize, type ElectionConfig, type ElectionEvents, type ElectionOptions, type ElectionStats, type ProposedEntry } from './election-config.js';
-export { isPreVote } from './candidate-rank.js';
-
 /**
  * Raft (Ongaro & Ousterhout, "In Search of an Understandable Consensus Algorithm", 2014) for
  * the constellation: leader election (§5.2) and log replication (§5.3, §5.4), with the

@@ -49,8 +49,6 @@ import {
 } from './governor-config.js';
 import { PRIORITIES, type Priority } from './messages.js';
 
-export * from './governor-config.js';
-
 interface Queued {
   job: GovernorJob;
   at: number;

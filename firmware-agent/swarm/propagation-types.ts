@@ -1,6 +1,7 @@
 import type { Clock } from '../../hal/index.js';
 import type { ComplianceFigure, NonCompliant, ReportOutcome, ReportRecord } from './compliance.js';
-import type { Consensus, ExecStatus, LocalExecutor, ProposalReport, ReplicatedLog } from './consensus.js';
+import type { Consensus } from './consensus.js';
+import type { ExecStatus, LocalExecutor, ProposalReport, ReplicatedLog } from './consensus-types.js';
 import type { LogEntry } from './messages.js';
 import type { NodeId, Outbox } from './types.js';
 

@@ -36,7 +36,7 @@
 import type { Timer } from '../../hal/index.js';
 import { Emitter } from '../../hal/util/emitter.js';
 import { ComplianceLedger, EscalationBook, type ComplianceFigure, type ReportOutcome, type ReportRecord } from './compliance.js';
-import type { ApprovedProposal } from './consensus.js';
+import type { ApprovedProposal } from './consensus-types.js';
 import type { LogEntry, SwarmMessage } from './messages.js';
 import {
   deadlineAt, DEMOTE_ACTION, PROMOTE_ACTION, ROLE_ACTIONS, toReport, VERDICT_ACTION, type PropagationEvents, type PropagationOptions,
@@ -44,10 +44,6 @@ import {
 import type { DeliveryReport, NodeId } from './types.js';
 import { LeaderVerdicts } from './verdicts.js';
 
-export type { ExecStatus, LocalExecutor, Params, ReplicatedLog } from './consensus.js';
-export {
-  deadlineAt, DEMOTE_ACTION, PROMOTE_ACTION, toReport, VERDICT_ACTION, type Escalation, type PropagationEvents, type PropagationOptions, type VerdictEvent,
-} from './propagation-types.js';
 
 interface Job {
   entry: LogEntry;
@@ -378,5 +374,3 @@ export class Propagation extends Emitter<PropagationEvents> {
     }
   }
 }
-
-export type { ComplianceFigure, NonCompliant, ReportOutcome, ReportRecord } from './compliance.js';

@@ -1,6 +1,7 @@
 import type { Clock, Timer } from '../../hal/index.js';
 import type { BusConfig, BusMetrics } from './bus-types.js';
-import type { Governor, GovernorJob } from './governor.js';
+import type { Governor } from './governor.js';
+import type { GovernorJob } from './governor-config.js';
 import type { Priority, SwarmMessage } from './messages.js';
 import type { DeliveryReport, NodeId, Qos } from './types.js';
 

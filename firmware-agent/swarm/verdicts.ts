@@ -1,7 +1,8 @@
 import type { PlainValue } from '../../hal/protocol/schema.js';
 import type { Clock, Timer } from '../../hal/index.js';
 import type { ComplianceLedger, EscalationBook } from './compliance.js';
-import type { Consensus, ProposalReport, ReplicatedLog } from './consensus.js';
+import type { Consensus } from './consensus.js';
+import type { ProposalReport, ReplicatedLog } from './consensus-types.js';
 import type { LogEntry } from './messages.js';
 import { deadlineAt, DEMOTE_ACTION, VERDICT_ACTION, type PropagationEvents } from './propagation-types.js';
 

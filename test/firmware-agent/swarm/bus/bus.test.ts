@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../../hal/index.js';
-import { BusError, DedupeMemory, MessageBus, midAtOrBefore, reservingCounter, type RadioResult } from '../../../../firmware-agent/swarm/bus.js';
+import { MessageBus } from '../../../../firmware-agent/swarm/bus.js';
+import { BusError, type RadioResult } from '../../../../firmware-agent/swarm/bus-types.js';
+import { reservingCounter } from '../../../../firmware-agent/swarm/counter.js';
+import { DedupeMemory, midAtOrBefore } from '../../../../firmware-agent/swarm/dedupe.js';
 import { Governor } from '../../../../firmware-agent/swarm/governor.js';
 import type { DeliveryReport } from '../../../../firmware-agent/swarm/types.js';
 import type { SwarmMessage } from '../../../../firmware-agent/swarm/messages.js';

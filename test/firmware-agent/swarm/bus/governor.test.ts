@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../../hal/index.js';
-import { DROP_POLICY, Governor, resolveGovernorConfig, type GovernorConfigInput, type GovernorJob } from '../../../../firmware-agent/swarm/governor.js';
+import { Governor } from '../../../../firmware-agent/swarm/governor.js';
+import { DROP_POLICY, resolveGovernorConfig, type GovernorConfigInput, type GovernorJob } from '../../../../firmware-agent/swarm/governor-config.js';
 import { PRIORITIES, type Priority } from '../../../../firmware-agent/swarm/messages.js';
 import { runLoad } from './scenario.js';
 

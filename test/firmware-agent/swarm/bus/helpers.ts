@@ -8,8 +8,10 @@
 import { Decoder, Encoder } from 'cbor-x';
 import { VirtualClock } from '../../../../hal/index.js';
 import { createRng, type Rng } from '../../../../emulator/world/rng.js';
-import { MessageBus, type BusCodec, type BusConfig, type BusMessage, type DecodeResult, type EncodeMeta, type RadioResult } from '../../../../firmware-agent/swarm/bus.js';
-import { DEFAULT_GOVERNOR_CONFIG, Governor, type GovernorConfigInput } from '../../../../firmware-agent/swarm/governor.js';
+import { MessageBus } from '../../../../firmware-agent/swarm/bus.js';
+import type { BusCodec, BusConfig, BusMessage, DecodeResult, EncodeMeta, RadioResult } from '../../../../firmware-agent/swarm/bus-types.js';
+import { Governor } from '../../../../firmware-agent/swarm/governor.js';
+import { DEFAULT_GOVERNOR_CONFIG, type GovernorConfigInput } from '../../../../firmware-agent/swarm/governor-config.js';
 import type { DeliveryReport, NodeId } from '../../../../firmware-agent/swarm/types.js';
 import type { SwarmMessage, SwarmMessageOf } from '../../../../firmware-agent/swarm/messages.js';
 

@@ -16,7 +16,7 @@
  */
 import { VirtualClock } from '../../../../hal/index.js';
 import { createRng } from '../../../../emulator/world/rng.js';
-import type { GovernorConfigInput, GovernorMetrics } from '../../../../firmware-agent/swarm/governor.js';
+import type { GovernorConfigInput, GovernorMetrics } from '../../../../firmware-agent/swarm/governor-config.js';
 import type { SwarmMessage } from '../../../../firmware-agent/swarm/messages.js';
 import { addNode, bulkDataMax, fakeCodec, FakeAir, hash, health, heartbeat, percentile, type Delivery } from './helpers.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quorumSize, type ProposalReport } from '../../../../firmware-agent/swarm/consensus.js';
+import { quorumSize, type ProposalReport } from '../../../../firmware-agent/swarm/consensus-types.js';
 import type { SwarmMessageOf } from '../../../../firmware-agent/swarm/messages.js';
 import { sat, Swarm, type SwarmOptions } from './sim.js';
 

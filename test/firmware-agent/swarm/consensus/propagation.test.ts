@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ExecStatus } from '../../../../firmware-agent/swarm/consensus.js';
-import { toReport } from '../../../../firmware-agent/swarm/propagation.js';
+import type { ExecStatus } from '../../../../firmware-agent/swarm/consensus-types.js';
+import { toReport } from '../../../../firmware-agent/swarm/propagation-types.js';
 import { Swarm, type SwarmOptions } from './sim.js';
 
 /** Ten members, SAT-1 elected; enter_safe takes 3 steps of 250–350 ms each. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deadlineAt, VERDICT_ACTION } from '../../../../firmware-agent/swarm/propagation.js';
+import { deadlineAt, VERDICT_ACTION } from '../../../../firmware-agent/swarm/propagation-types.js';
 import { Swarm } from './sim.js';
 import { CPU_BOUND_TEST_MS } from '../wall-time.js';
 

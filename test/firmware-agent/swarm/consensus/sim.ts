@@ -7,9 +7,11 @@
  * deduplicate (so a double execution by the layer under test shows).
  */
 import { VirtualClock, type Timer } from '../../../../hal/index.js';
-import { Consensus, type ConsensusOptions, type ExecStatus, type LocalExecutor, type LocalVerdict, type NewEntry, type Params, type ProposalReport, type ReplicatedLog } from '../../../../firmware-agent/swarm/consensus.js';
+import { Consensus } from '../../../../firmware-agent/swarm/consensus.js';
+import type { ConsensusOptions, ExecStatus, LocalExecutor, LocalVerdict, NewEntry, Params, ProposalReport, ReplicatedLog } from '../../../../firmware-agent/swarm/consensus-types.js';
 import type { LogEntry, SwarmMessage } from '../../../../firmware-agent/swarm/messages.js';
-import { Propagation, type Escalation, type PropagationOptions, type VerdictEvent } from '../../../../firmware-agent/swarm/propagation.js';
+import { Propagation } from '../../../../firmware-agent/swarm/propagation.js';
+import type { Escalation, PropagationOptions, VerdictEvent } from '../../../../firmware-agent/swarm/propagation-types.js';
 import { BROADCAST, type DeliveryReport, type Inbox, type NodeId, type Outbox, type SendOptions } from '../../../../firmware-agent/swarm/types.js';
 import { mulberry32 } from '../../../helpers/prng.js';
 

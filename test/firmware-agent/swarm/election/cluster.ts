@@ -2,7 +2,9 @@
  * Elections on the simulated network, with the Raft safety checks wired in: every role, term
  * and leader change on any node re-checks the whole constellation.
  */
-import { Election, isPreVote, type ElectionConfig } from '../../../../firmware-agent/swarm/election.js';
+import { isPreVote } from '../../../../firmware-agent/swarm/candidate-rank.js';
+import { Election } from '../../../../firmware-agent/swarm/election.js';
+import type { ElectionConfig } from '../../../../firmware-agent/swarm/election-config.js';
 import type { LogEntry } from '../../../../firmware-agent/swarm/messages.js';
 import type { NodeId } from '../../../../firmware-agent/swarm/types.js';
 import { SimNet, type SimNode, type SimNetOptions } from '../sim-net.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ELECTION_DEFAULTS } from '../../../../firmware-agent/swarm/election.js';
+import { ELECTION_DEFAULTS } from '../../../../firmware-agent/swarm/election-config.js';
 import type { SwarmRole } from '../../../../firmware-agent/swarm/messages.js';
 import { percentile } from '../sim-net.js';
 import { makeCluster, type Cluster } from './cluster.js';

@@ -6,7 +6,8 @@
  * transport refuses a send or its role machine fails.
  */
 import { describe, expect, it } from 'vitest';
-import { Election, ELECTION_DEFAULTS, type ElectionConfig } from '../../../../firmware-agent/swarm/election.js';
+import { Election } from '../../../../firmware-agent/swarm/election.js';
+import { ELECTION_DEFAULTS, type ElectionConfig } from '../../../../firmware-agent/swarm/election-config.js';
 import { createIslCodec } from '../../../../firmware-agent/swarm/isl-codec.js';
 import { MemorySwarmStore } from '../../../../firmware-agent/swarm/memory-store.js';
 import type { SwarmMessage, SwarmMessageOf } from '../../../../firmware-agent/swarm/messages.js';

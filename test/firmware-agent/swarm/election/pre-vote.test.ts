@@ -6,7 +6,9 @@
  * with pre-vote on (the default).
  */
 import { describe, expect, it } from 'vitest';
-import { Election, ELECTION_DEFAULTS, isPreVote, type ElectionConfig } from '../../../../firmware-agent/swarm/election.js';
+import { isPreVote } from '../../../../firmware-agent/swarm/candidate-rank.js';
+import { Election } from '../../../../firmware-agent/swarm/election.js';
+import { ELECTION_DEFAULTS, type ElectionConfig } from '../../../../firmware-agent/swarm/election-config.js';
 import { createIslCodec } from '../../../../firmware-agent/swarm/isl-codec.js';
 import { MemorySwarmStore } from '../../../../firmware-agent/swarm/memory-store.js';
 import { swarmMessage, type LogEntry, type SwarmMessage, type SwarmMessageOf } from '../../../../firmware-agent/swarm/messages.js';

@@ -5,7 +5,8 @@
  * (pre-vote.test.ts covers PreVote; flow-control.test.ts the leader's replication pacing).
  */
 import { describe, expect, it } from 'vitest';
-import { Election, ELECTION_DEFAULTS, NOOP_ACTION, type ElectionConfig } from '../../../../firmware-agent/swarm/election.js';
+import { Election } from '../../../../firmware-agent/swarm/election.js';
+import { ELECTION_DEFAULTS, NOOP_ACTION, type ElectionConfig } from '../../../../firmware-agent/swarm/election-config.js';
 import { MemorySwarmStore } from '../../../../firmware-agent/swarm/memory-store.js';
 import type { LogEntry, SwarmMessage, SwarmMessageOf } from '../../../../firmware-agent/swarm/messages.js';
 import type { NodeId } from '../../../../firmware-agent/swarm/types.js';
