@@ -163,15 +163,35 @@ export class FlightRecorder {
       return;
     }
     if (this.stats.bytes + this.buffered + bytes.length > this.maxBytes) {
-      this.put(encodeRecordingRecord({ type: 'full', t: r.t, bytes: this.stats.bytes + this.buffered }));
-      this.flush();
-      this.state = 'full';
-      this.opts.onStop?.({ code: 'full', bytes: this.stats.bytes });
+      this.stats.dropped++;
+      this.stopFull(r.t);
       return;
     }
     this.put(bytes);
     this.stats.records++;
     if (this.buffered >= FLUSH_BYTES) this.flush();
+  }
+
+  /**
+   * The cap is reached: a `full` record ends the session, and `onStop` is told once. The state
+   * changes first, so that nothing written on the way (the flush's pending `fires`) can reach
+   * the cap a second time. Pending timer run times go in when they fit, else are dropped.
+   */
+  private stopFull(t: number): void {
+    this.state = 'full';
+    if (this.firesN.length > 0) {
+      const fires = encodeRecordingRecord({ type: 'fires', t: this.firesR.at(-1)!, n: this.firesN, r: this.firesR });
+      this.firesN = [];
+      this.firesR = [];
+      if (this.stats.bytes + this.buffered + fires.length <= this.maxBytes) {
+        this.put(fires);
+        this.stats.records++;
+      } else this.stats.dropped++;
+    }
+    this.put(encodeRecordingRecord({ type: 'full', t, bytes: this.stats.bytes + this.buffered }));
+    this.flush();
+    // A write failure in that flush has already stopped the recorder (state failed, told).
+    if (this.state === 'full') this.opts.onStop?.({ code: 'full', bytes: this.stats.bytes });
   }
 
   private timerRan(n: number, t: number): void {

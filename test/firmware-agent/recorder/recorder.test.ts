@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Emitter, memoryLinkPair, VirtualClock, type Link } from '../../../hal/index.js';
+import { Emitter, memoryLinkPair, VirtualClock, type Clock, type Link } from '../../../hal/index.js';
 import type { AgentEvents } from '../../../firmware-agent/agent.js';
 import { parseAgentConfig } from '../../../firmware-agent/config/load.js';
 import type { Decision } from '../../../firmware-agent/decide/types.js';
@@ -123,6 +123,29 @@ describe('FlightRecorder', () => {
     expect(statSync(file).size).toBeLessThan(4096 + 64);
     const s = readRecording(readFileSync(file)).sessions[0]!;
     expect(s.full).toBe(true);
+    expect(s.events.at(-1)!.type).toBe('full');
+  });
+
+  it('the size cap on a real clock with late timers pending: still one `full` record, told once', async () => {
+    const file = fresh();
+    const virtual = new VirtualClock();
+    // A board's clock: every timer runs 3 ms after it was due, so the recorder has `fires` waiting.
+    const late: Clock = {
+      now: () => virtual.now(),
+      setTimer: (d, fn) => virtual.setTimerAt(virtual.now() + d + 3, fn),
+      setTimerAt: (at, fn) => virtual.setTimerAt(at + 3, fn),
+    };
+    const { hw, rec, stops } = rig(file, { maxBytes: 4096, clock: late, clockKind: 'real', drive: 'event' });
+    await openBoth(rec.link, hw, virtual);
+    for (let i = 0; i < 200; i++) {
+      rec.clock.setTimer(1, () => {});
+      virtual.advance(5);
+      rec.link.send(new Uint8Array(40).fill(i));
+    }
+    rec.close();
+    expect(stops).toEqual([{ code: 'full', bytes: expect.any(Number) }]);
+    const s = readRecording(readFileSync(file)).sessions[0]!;
+    expect(s.events.filter((e) => e.type === 'full')).toHaveLength(1);
     expect(s.events.at(-1)!.type).toBe('full');
   });
 
