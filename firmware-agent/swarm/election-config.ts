@@ -1,3 +1,4 @@
+import type { QuorumRule } from './consensus-types.js';
 import type { LogEntry, SwarmMessage, SwarmRole } from './messages.js';
 import type { NodeId, Outbox, Qos, SwarmClock, SwarmStore } from './types.js';
 
@@ -17,7 +18,7 @@ export interface ElectionConfig {
   /** Below this health (0..1) a node does not stand, and a leader steps down. */
   stand_threshold: number;
   /** Quorum: majority of members (floor(n/2)+1), or two thirds (ceil(2n/3)). */
-  quorum: 'majority' | 'two_thirds';
+  quorum: QuorumRule;
   /** Start as standby (votes and replicates, never stands). */
   standby: boolean;
   /** At most this many entries in one `append` (the rest follows on the acks). */
@@ -112,10 +113,6 @@ export interface ElectionStats {
   sendErrors: number;
   /** The role machine failed (an action threw) and was restarted as follower. */
   machineErrors: number;
-}
-
-export function quorumSize(n: number, kind: ElectionConfig['quorum']): number {
-  return kind === 'two_thirds' ? Math.ceil((2 * n) / 3) : Math.floor(n / 2) + 1;
 }
 
 export function validateConfig(c: ElectionConfig): void {

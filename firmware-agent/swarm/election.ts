@@ -2,8 +2,9 @@ import { createActor, type Actor } from 'xstate';
 import { xstateClock } from '../../hal/time/clock.js';
 import { Emitter } from '../../hal/util/emitter.js';
 import { compareRank, isPreVote, preVote, rank } from './candidate-rank.js';
+import { quorumSize } from './consensus-types.js';
 import {
-  ELECTION_DEFAULTS, NOOP_ACTION, quorumSize, validateConfig,
+  ELECTION_DEFAULTS, NOOP_ACTION, validateConfig,
   type ElectionConfig, type ElectionEvents, type ElectionOptions, type ElectionStats, type ProposedEntry,
 } from './election-config.js';
 import { electionMachine, stateOf } from './election-machine.js';

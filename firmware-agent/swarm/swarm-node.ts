@@ -6,7 +6,7 @@ import { MessageBus } from './bus.js';
 import type { BusRadio } from './bus-types.js';
 import { reservingCounter } from './counter.js';
 import { Consensus } from './consensus.js';
-import type { LocalExecutor, ReplicatedLog } from './consensus-types.js';
+import type { LocalExecutor, QuorumRule, ReplicatedLog } from './consensus-types.js';
 import { isPreVote } from './candidate-rank.js';
 import { Election } from './election.js';
 import { NOOP_ACTION, type ElectionConfig } from './election-config.js';
@@ -32,7 +32,7 @@ export interface SwarmNodeOptions {
   status: () => { health: number; mode: Mode; soc: number; tmaxC: number };
   bitRate?: number;
   election?: Partial<ElectionConfig>;
-  quorum?: 'majority' | 'two_thirds';
+  quorum?: QuorumRule;
   /** Global-context cache lifetime, ms. Default 100. */
   contextTtlMs?: number;
 }
