@@ -219,7 +219,11 @@ export class Agent extends Emitter<AgentEvents> {
       log: this.log,
       metrics: this.metrics,
       state: this.state,
-      persist: (r) => this.record(r, 'now'),
+      // A ground counter must be on disk before the command acts: a journal failure fails the command.
+      persist: (r) => {
+        const err = this.record(r, 'now');
+        if (err) throw err;
+      },
       swarm: () => this.swarm,
       pause: () => this.pause(),
       resume: () => this.resume(),
@@ -338,15 +342,18 @@ export class Agent extends Emitter<AgentEvents> {
    * written now, made durable once at the end of the cycle, so a burst of records costs one
    * fdatasync (whose tail on an SD card can exceed the whole cycle budget).
    */
-  private record(r: JournalRecord, durability: 'now' | 'cycle'): void {
+  /** Folds and appends; a journal failure is logged and returned (the agent flies on without it). */
+  private record(r: JournalRecord, durability: 'now' | 'cycle'): Error | undefined {
     fold(this.state, r);
-    if (!this.journal) return;
+    if (!this.journal) return undefined;
     try {
       this.journal.append(r, { sync: durability === 'now' });
       if (durability === 'cycle') this.dirty = true;
       this.metrics.counter('journal_appends').inc();
+      return undefined;
     } catch (err) {
       this.log.error('JOURNAL_ERROR', { err: (err as { code?: string }).code, detail: (err as Error).message });
+      return err as Error;
     }
   }
 

@@ -90,7 +90,13 @@ export class GroundHandler {
       // Not durable: acting now could let a reboot accept the same command again.
       return this.fail(cmd, `counter not persisted: ${(err as Error).message}`);
     }
-    return this.carryOut(cmd);
+    try {
+      return this.carryOut(cmd);
+    } catch (err) {
+      // The agent's side threw (a bug, not the ground's doing): the command is failed, counted and
+      // answered; the packet's event handler and the decision cycle never see the throw.
+      return this.fail(cmd, `error carrying it out: ${(err as Error).message}`);
+    }
   }
 
   private carryOut(cmd: CommandBody): GroundOutcome {
@@ -126,7 +132,7 @@ export class GroundHandler {
   private fail(cmd: CommandBody, why: string): GroundOutcome {
     this.o.metrics.counter('ground_commands', 'failed').inc();
     this.o.log.warn('GROUND_CMD_FAILED', { op: cmd.op, counter: cmd.n, reason: why });
-    this.send({ result: 'failed', sat: this.o.self(), n: cmd.n, op: cmd.op, why, status: this.o.target.status() });
+    this.send({ result: 'failed', sat: this.o.self(), n: cmd.n, op: cmd.op, why, status: this.status() });
     return { result: 'failed', n: cmd.n, op: cmd.op, why };
   }
 
@@ -144,6 +150,15 @@ export class GroundHandler {
       this.send({ result: 'refused', sat: this.o.self(), n: peek.n ?? null, ...(peek.op ? { op: peek.op } : {}), why: `${result}: ${detail}` });
     } else this.quietRefusals++;
     return { result, why: detail, ...peek };
+  }
+
+  /** The status for a failed command's reply; none when reading it throws too. */
+  private status(): SatStatus | undefined {
+    try {
+      return this.o.target.status();
+    } catch {
+      return undefined;
+    }
   }
 
   private send(r: GroundReply): void {

@@ -84,6 +84,24 @@ describe('ground commands through the radio, end to end', () => {
     await g.run.stop();
   }, 30_000);
 
+  it('a journal that will not take the counter fails the command without acting (a reboot could accept it again)', async () => {
+    const g = await groundRig();
+    await g.after(5);
+    const journal = (g.agent() as unknown as { journal: { append: (...a: unknown[]) => void } }).journal;
+    const append = journal.append;
+    journal.append = () => {
+      throw Object.assign(new Error('disk full'), { code: 'E_JOURNAL_IO' });
+    };
+    await g.send({ op: 'pause' });
+    journal.append = append;
+    expect(g.agent().isPaused).toBe(false);
+    expect(g.count('failed')).toBe(1);
+    expect(g.count('accepted')).toBe(0);
+    expect(g.replies.at(-1)).toMatchObject({ result: 'failed', op: 'pause', why: expect.stringContaining('counter not persisted: disk full') });
+    expect(g.logged('JOURNAL_ERROR').at(-1)).toMatchObject({ err: 'E_JOURNAL_IO' });
+    await g.run.stop();
+  }, 30_000);
+
   it('a mode override changes the mode, with the ground reason in the log', async () => {
     const g = await groundRig();
     await g.after(5);

@@ -88,6 +88,17 @@ describe('ground handler: accepted commands', () => {
     expect(out.result).toBe('failed');
     expect(r.calls).not.toContain('pause');
   });
+
+  it('an agent side that throws fails the command (counted, logged, answered): the throw never leaves receive()', () => {
+    const r = rig({ target: { overrideMode: () => { throw new Error('machine stopped'); }, status: () => { throw new Error('no status'); } } });
+    let out: ReturnType<typeof r.h.receive> | undefined;
+    expect(() => (out = r.h.receive(packet({ sat: 'SAT-1', n: 4, op: 'mode', mode: 'safe', reason: '' }, ground.privateKey)))).not.toThrow();
+    expect(out).toMatchObject({ result: 'failed', n: 4, op: 'mode', why: expect.stringContaining('machine stopped') });
+    expect(r.count('failed')).toBe(1);
+    expect(r.count('accepted')).toBe(0);
+    expect(r.codes('GROUND_CMD_FAILED')[0]).toMatchObject({ op: 'mode', counter: 4, reason: expect.stringContaining('machine stopped') });
+    expect(r.lastReply()).toEqual({ result: 'failed', sat: 'SAT-1', n: 4, op: 'mode', why: expect.stringContaining('machine stopped') });
+  });
 });
 
 describe('ground handler: refusals, each counted and logged with its reason', () => {
