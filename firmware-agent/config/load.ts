@@ -1,12 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { ConfigFileError, readConfigFile } from '../config-layers.js';
 import { ConfigError } from './error.js';
 import { agentConfigSchema, type AgentConfig } from './schema.js';
 import { formatIssue } from './spec.js';
 
 export { ConfigError };
-
-const require = createRequire(import.meta.url);
 
 function deepFreeze<T>(x: T): T {
   if (x && typeof x === 'object') {
@@ -23,21 +20,14 @@ export function parseAgentConfig(value: unknown, source = 'config'): Readonly<Ag
   return deepFreeze(r.data);
 }
 
-/** Reads a JSON or YAML file. Throws ConfigError. */
+/** Reads a JSON or YAML file (the reader the layered configuration uses). Throws ConfigError. */
 export function loadAgentConfig(path: string): Readonly<AgentConfig> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(path, [`cannot read: ${(err as Error).message}`]);
-  }
   let value: unknown;
   try {
-    // JSON needs no parser beyond the built-in one; YAML's is loaded only when a file needs it
-    // (it costs start-up time and memory on a board).
-    value = path.endsWith('.json') ? JSON.parse(text) : (require('yaml') as typeof import('yaml')).parse(text);
+    value = readConfigFile(path);
   } catch (err) {
-    throw new ConfigError(path, [`not valid YAML/JSON: ${(err as Error).message}`]);
+    if (err instanceof ConfigFileError) throw new ConfigError(path, [err.message]);
+    throw err;
   }
   return parseAgentConfig(value, path);
 }
