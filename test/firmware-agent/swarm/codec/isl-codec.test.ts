@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodePlain } from '../../../../hal/protocol/codec.js';
+import { decodePlain, encodePlain } from '../../../../hal/protocol/codec.js';
 import {
-  createIslCodec, HEADER_BYTES, ISL_DROP_REASONS, isIslError, KIND_CODES, TAG_BYTES, type IslCodec, type IslDecodeResult,
+  BODY_FIELDS, createIslCodec, HEADER_BYTES, ISL_DROP_REASONS, isIslError, KIND_CODES, LOG_ENTRY_FIELDS, TAG_BYTES, type IslCodec, type IslDecodeResult,
 } from '../../../../firmware-agent/swarm/isl-codec.js';
 import { encodeHealthBody, HEALTH_QUANTUM } from '../../../../firmware-agent/swarm/health-codec.js';
 import { keyId } from '../../../../firmware-agent/swarm/keys.js';
 import { COUNTER_MAX } from '../../../../firmware-agent/swarm/replay.js';
 import { SWARM_MESSAGES, type SwarmKind, type SwarmMessage } from '../../../../firmware-agent/swarm/messages.js';
-import { anyMessage, header, KEY, MEMBERS, messageOf, normal, otherKey, seal } from './helpers.js';
+import { anyMessage, header, KEY, MEMBERS, messageOf, normal, otherKey, plainValue, seal } from './helpers.js';
 
 const node = (self: string, over: Partial<Parameters<typeof createIslCodec>[0]> = {}): IslCodec =>
   createIslCodec({ key: KEY, members: MEMBERS, self, maxBytes: 8192, ...over });
@@ -321,6 +321,63 @@ describe('ISL codec: refusals are counted, never thrown', () => {
     expect(Object.keys(tally).sort()).toEqual(['malformed', 'misdirected', 'ok']);
     expect(tally['ok']).toBeGreaterThan(400);
     expect(tally['malformed']).toBeGreaterThan(400);
+  });
+
+  it('positional bodies (v2) from a peer: short, long or mistyped lists are dropped as malformed and counted, never thrown', () => {
+    type ListKind = keyof typeof BODY_FIELDS;
+    const writer = node('SAT-1');
+    const tally: Record<string, number> = {};
+    // A valid list of a random non-health kind, as the codec writes it, then edited as a list:
+    // cut short, lengthened, one element replaced by any plain value, or (append) one log entry edited so.
+    const validList = fc.constantFrom(...(Object.keys(BODY_FIELDS) as ListKind[])).chain((kind) =>
+      (messageOf[kind] as fc.Arbitrary<SwarmMessage>).map((m): [ListKind, unknown[]] => {
+        const f = writer.encode(m, { counter: 1, qos: 0 });
+        return [kind, decodePlain(f.subarray(HEADER_BYTES, f.length - TAG_BYTES)) as unknown[]];
+      }),
+    );
+    const edit = fc.oneof(
+      fc.constant((l: unknown[]) => l),
+      fc.nat().map((n) => (l: unknown[]) => l.slice(0, n % (l.length + 1))),
+      fc.array(plainValue, { minLength: 1, maxLength: 3 }).map((extra) => (l: unknown[]) => [...l, ...extra]),
+      fc.tuple(fc.nat(), plainValue).map(([i, v]) => (l: unknown[]) => (l.length ? l.map((x, j) => (j === i % l.length ? v : x)) : l)),
+    );
+    fc.assert(
+      fc.property(validList, edit, edit, ([kind, list], editBody, editEntry) => {
+        const body = editBody(list);
+        const entries = kind === 'append' ? body[3] : undefined;
+        if (Array.isArray(entries) && entries.length > 0 && Array.isArray(entries[0])) body[3] = [editEntry(entries[0] as unknown[]), ...entries.slice(1)];
+        const b = node('SAT-2');
+        const r = b.decode(seal(Buffer.concat([header({ kind: KIND_CODES[kind], from: 0, counter: 1 }), encodePlain(body)])));
+        const [required, optional] = BODY_FIELDS[kind];
+        if (body.length < required.length || body.length > required.length + optional.length) expectDrop(r, 'malformed');
+        const entry = Array.isArray(body[3]) ? (body[3] as unknown[])[0] : undefined;
+        if (kind === 'append' && Array.isArray(entry) && entry.length !== LOG_ENTRY_FIELDS.length) expectDrop(r, 'malformed');
+        if (r.ok) {
+          expect(r.msg.t).toBe(kind);
+          expect(SWARM_MESSAGES[kind].check(r.msg)).toBeUndefined();
+        } else {
+          expect(r.reason).toBe('malformed');
+        }
+        expect(b.drops.malformed + b.accepted).toBe(1);
+        const k = r.ok ? 'ok' : r.reason;
+        tally[k] = (tally[k] ?? 0) + 1;
+      }),
+      { numRuns: 3000 },
+    );
+    // Both outcomes are reached: the edits are not all fatal, nor all harmless.
+    expect(tally['ok']).toBeGreaterThan(300);
+    expect(tally['malformed']).toBeGreaterThan(300);
+  });
+
+  it('a deeply nested positional body is dropped as malformed, not a stack overflow', () => {
+    // 5,000 one-element arrays around a 0: as the whole body, and as a value inside `params`
+    // of a propose [term 1, pid 'p', action 'a', {k: …}, deadline 1].
+    const deep = Buffer.concat([Buffer.alloc(5000, 0x81), Buffer.from([0x00])]);
+    const deepParams = Buffer.concat([Buffer.from([0x85, 0x01, 0x61, 0x70, 0x61, 0x61, 0xa1, 0x61, 0x6b]), deep, Buffer.from([0x01])]);
+    const b = node('SAT-2');
+    const bodies = [deep, deepParams];
+    for (const [i, body] of bodies.entries()) expectDrop(b.decode(seal(Buffer.concat([header({ kind: KIND_CODES.propose, from: 0, counter: i + 1 }), body]))), 'malformed');
+    expect(b.drops.malformed).toBe(bodies.length);
   });
 
   it('truncated frames: refused (malformed or mac), never thrown', () => {
