@@ -42,7 +42,7 @@ export const ERROR_CODES = {
   E_ISL_OVERSIZE: 'an ISL frame would be longer than the codec\u2019s maxBytes; nothing was sent',
   E_GROUND_KEY: 'a ground key file (Ed25519 PEM) is missing, unreadable, not PEM, or not an Ed25519 key',
   E_GROUND_COUNTER: 'the ground console\u2019s command-counter file cannot be read, holds no counter, or cannot be written',
-  E_GROUND_KEYGEN: 'fsw ground keygen could not write a key pair: a key is already there (never overwritten), or the directory or files could not be created',
+  E_GROUND_KEYGEN: 'fsw ground keygen could not write a key pair: a key is already there (never overwritten), or a key file could not be written',
   E_RECORDING_FORMAT: 'the file is not a flight recording (bad magic, or too short to hold the file header)',
   E_RECORDING_VERSION: 'the file is a flight recording of a format version this build does not read',
   E_RECORDING_TORN: 'the flight recording ends inside a record (a crash or a copy cut it short); what precedes the cut is still read',

@@ -5,7 +5,7 @@
  * A subcommand is one file in tools/commands/ exporting a `CommandModule`; tools/cli.ts lists
  * the modules and registers each on the program.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -88,28 +88,72 @@ export function listArg(what = 'item'): (value: string) => string[] {
 }
 
 // ── paths a user gives: checked before use, so a wrong one is bad usage (exit 2) naming the
-//    option or argument, not a raw EISDIR / EEXIST / ENOTDIR from deep inside (exit 1) ──
+//    option or argument, not a raw EISDIR / EEXIST / ENOTDIR from deep inside (exit 1), or a
+//    hang: node's recursive mkdir loops forever under /proc, so directories are made here one
+//    level at a time, each under one that exists ──
+
+/** `path`, given as `name` (e.g. `FILE`), must be an existing file; `what` says which (e.g. 'a capture file'). */
+export function checkFileArg(path: string, name: string, what: string): void {
+  if (!existsSync(path)) throw new UsageError(`${name} ${path}: no such file (give ${what})`);
+  if (statSync(path).isDirectory()) throw new UsageError(`${name} ${path} is a directory: give ${what}`);
+}
+
+export interface DirArgOptions {
+  /** What to give instead, for the message (e.g. 'a directory for the pty links'). */
+  what?: string;
+  /** The value as the user typed it, when `dir` was derived from it (`--report a/r.html` checks `a`). */
+  shown?: string;
+  /** false: only the last level may be missing (a typo'd path should not grow a tree). Default true. */
+  parents?: boolean;
+}
+
+function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
- * `path`, given as `name` (an option such as `--pty-dir`, or an argument such as `FILE`), must
- * be an existing file (`kind: 'file'`; `what` says which, e.g. 'a capture file') or a directory
- * that exists or can be made (`kind: 'directory'`: nothing in the way that is not a directory).
- * Throws a UsageError saying what is wrong and what to give.
+ * Checks that `dir`, given as `name`, is or can be made a directory this process writes in:
+ * the path or its nearest existing ancestor must be a writable directory. Makes nothing;
+ * returns the missing levels, outermost first. Throws a UsageError naming `name` otherwise.
  */
-export function checkPathArg(path: string, name: string, kind: 'file' | 'directory', what: string): void {
-  if (kind === 'file') {
-    if (!existsSync(path)) throw new UsageError(`${name} ${path}: no such file (give ${what})`);
-    if (statSync(path).isDirectory()) throw new UsageError(`${name} ${path} is a directory: give ${what}`);
-    return;
+export function checkDirArg(name: string, dir: string, o: DirArgOptions = {}): string[] {
+  const shown = o.shown ?? dir;
+  const give = o.what ? ` (give ${o.what})` : '';
+  const target = resolve(dir);
+  const missing: string[] = [];
+  let p = target;
+  let st = statOf(p);
+  while (!st && dirname(p) !== p) {
+    missing.unshift(p);
+    p = dirname(p);
+    st = statOf(p);
   }
-  // The path or its nearest existing ancestor must be a directory (mkdir -p makes the rest).
-  for (let p = resolve(path); ; p = dirname(p)) {
-    if (existsSync(p)) {
-      if (statSync(p).isDirectory()) return;
-      const which = p === resolve(path) ? `${path} is a file` : `${p} is a file`;
-      throw new UsageError(`${name} ${path}: ${which}, not a directory: give ${what}`);
+  if (st && !st.isDirectory()) {
+    throw new UsageError(`${name} ${shown}: ${p === target && shown === dir ? '' : `${p} `}exists and is not a directory${give}`);
+  }
+  if (o.parents === false && missing.length > 1) {
+    throw new UsageError(`${name} ${shown}: its parent ${dirname(target)} does not exist (create it first: only the last directory is made)`);
+  }
+  try {
+    accessSync(p, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new UsageError(`${name} ${shown}: ${p} is not a writable directory`);
+  }
+  return missing;
+}
+
+/** checkDirArg, then makes the missing levels one at a time (a level that cannot be made: UsageError). */
+export function prepareDirArg(name: string, dir: string, o: DirArgOptions = {}): void {
+  for (const m of checkDirArg(name, dir, o)) {
+    try {
+      mkdirSync(m);
+    } catch (err) {
+      throw new UsageError(`${name} ${o.shown ?? dir}: cannot create ${m} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    if (dirname(p) === p) return;
   }
 }
 

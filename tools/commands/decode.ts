@@ -10,7 +10,7 @@ import { decodeBody } from '../../hal/protocol/codec.js';
 import { openErrorForPeople } from '../../hal/link/serial-link.js';
 import type { Message } from '../../hal/protocol/messages.js';
 import { isRecordingError, looksLikeRecording, readRecording, REC_MAGIC } from '../../firmware-agent/recorder/index.js';
-import { checkPathArg, EXIT, intArg, StatusError, UsageError, type CliIO, type CommandModule } from './common.js';
+import { checkFileArg, EXIT, intArg, StatusError, UsageError, type CliIO, type CommandModule } from './common.js';
 
 export interface DecodeOptions {
   port?: string;
@@ -113,7 +113,7 @@ function decodeRecording(file: string, opts: DecodeOptions, io: CliIO): void {
 async function runDecode(file: string | undefined, opts: DecodeOptions, io: CliIO): Promise<void> {
   if (!file && !opts.port) throw new UsageError('give a capture FILE or --port PATH');
   if (file && opts.port) throw new UsageError('give a capture FILE or --port PATH, not both');
-  if (file) checkPathArg(file, 'FILE', 'file', 'a capture file or a flight recording');
+  if (file) checkFileArg(file, 'FILE', 'a capture file or a flight recording');
   const out = (l: Line): void => io.out(`${opts.json ? JSON.stringify(l) : text(l)}\n`);
   const { slip, counts } = frameDecoder(out);
   const summary = (): void => io.err(`decoded ${counts.frames} frames; dropped escape ${counts.escape}, crc ${counts.crc}, oversize ${counts.oversize}, cbor ${counts.cbor}, schema ${counts.schema}\n`);

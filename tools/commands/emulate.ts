@@ -8,7 +8,7 @@ import type { ServedConstellation, ServeStatus } from '../../emulator/serve.js';
 import { builtinScenarioNames, parseScenario, resolveScenario, ScenarioError } from '../../emulator/scenario/load.js';
 import type { Scenario } from '../../emulator/scenario/schema.js';
 import { CONFIG_OPTION_HELP, resolveCommandConfig } from '../config/command-options.js';
-import { checkPathArg, formatSeconds, intArg, listArg, positiveNumberArg, UsageError, type CliIO, type CommandModule } from './common.js';
+import { prepareDirArg, formatSeconds, intArg, listArg, positiveNumberArg, UsageError, type CliIO, type CommandModule } from './common.js';
 
 export interface EmulateOptions {
   sats?: number;
@@ -65,7 +65,7 @@ async function runEmulate(scenarioArg: string, opts: EmulateOptions, io: CliIO):
     );
   }
   if (opts.groundPort && !opts.ports) throw new UsageError('--ground-port goes with --ports (on ptys the ground station gets its own pty)');
-  if (opts.ptyDir) checkPathArg(opts.ptyDir, '--pty-dir', 'directory', 'a directory for the pty links (made if missing)');
+  if (opts.ptyDir) prepareDirArg('--pty-dir', opts.ptyDir, { what: 'a directory for the pty links' });
   const say = (line: string): void => io.out(`${line}\n`);
 
   // Listen before starting, so a Ctrl-C during start-up still stops cleanly.

@@ -191,8 +191,8 @@ Examples:
 
 Exit status: 0 the pair was written; 1 failure (a ground.key or ground.pub is
 already there: remove the old key or choose another --out; a file could not be
-written); 2 bad usage (no --out, --out exists and is not a directory, its parent
-is missing or not writable).`,
+written); 2 bad usage (no --out, --out exists and is not a directory or cannot
+be made, its parent is missing or not writable).`,
       )
       .action((opts: { out?: string }) => {
         if (!opts.out) throw new UsageError('--out DIR is needed: the directory for ground.key and ground.pub (e.g. --out ~/.fsw)');

@@ -3,11 +3,11 @@
  * virtual clock and report every decision, mode change and command that differs from the
  * recording (exit 1 if any). A bug seen on a board becomes a reproducible test.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { isRecordingError, readRecording, type Recording } from '../../firmware-agent/recorder/index.js';
 import { replaySession, ReplayInputError, type SessionResult } from '../replay/session-replay.js';
-import { intArg, StatusError, UsageError, type CliIO, type CommandModule } from './common.js';
+import { checkFileArg, intArg, StatusError, UsageError, type CliIO, type CommandModule } from './common.js';
 
 export interface ReplayCommandOptions {
   keyFile?: string;
@@ -41,8 +41,7 @@ function load(file: string): Recording {
 }
 
 export async function runReplay(file: string, opts: ReplayCommandOptions, io: CliIO): Promise<SessionResult[]> {
-  if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
-  if (statSync(file).isDirectory()) throw new UsageError(`${file} is a directory: give one recording file (e.g. ${file}/SAT-1.rec)`);
+  checkFileArg(file, 'FILE', `one recording file (e.g. ${file.replace(/\/+$/, '')}/SAT-1.rec)`);
   const rec = load(file);
   const total = rec.sessions.length;
   if (opts.session !== undefined && opts.session > total) throw new UsageError(`--session ${opts.session}: the recording has ${total} session${total === 1 ? '' : 's'}`);

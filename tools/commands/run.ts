@@ -4,9 +4,9 @@
  * Shows a live view (progress bar and a table per satellite; redrawn in place on a terminal,
  * plain lines otherwise), then a summary, and writes a self-contained HTML report.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { builtinScenarioNames } from '../../emulator/scenario/load.js';
 import type { Agent, AgentEvents } from '../../firmware-agent/agent.js';
@@ -23,8 +23,7 @@ import { renderSummary, type RunSummary } from '../view/summary.js';
 import { CONFIG_OPTION_HELP, resolveCommandConfig, scenarioWithAgentConfig } from '../config/command-options.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { emulateScenario } from './emulate.js';
-import { formatSeconds, intArg, positiveNumberArg, processIO, StatusError, type CliIO, type CommandModule } from './common.js';
-import { prepareDir, prepareReportPath } from './run-paths.js';
+import { formatSeconds, intArg, prepareDirArg, positiveNumberArg, processIO, StatusError, UsageError, type CliIO, type CommandModule } from './common.js';
 
 export type { RunSummary } from '../view/summary.js';
 
@@ -49,6 +48,12 @@ export interface RunOptions {
 /** The default report path: out/report-<scenario>-<seed>.html (scenario names from files are made safe for a file name). */
 export function defaultReportPath(scenario: string, seed: number): string {
   return join('out', `report-${scenario.replace(/[^A-Za-z0-9._-]+/g, '_')}-${seed}.html`);
+}
+
+/** The report's folder, checked (and made) like a directory option; the file itself is written after the run. */
+function prepareReportPath(path: string): void {
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`--report ${path}: is a directory (give a file name, e.g. ${path.replace(/\/+$/, '')}/report.html)`);
+  prepareDirArg('--report', dirname(resolve(path)), { shown: path });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -106,8 +111,8 @@ export async function runScenario(scenarioArg: string, opts: RunOptions, io: Cli
     collector?.onAgentEvent(sat, event, ...args);
   };
   // Paths first: a bad one is bad usage (exit 2) before anything runs.
-  if (opts.workDir) prepareDir('--work-dir', opts.workDir);
-  if (opts.record) prepareDir('--record', opts.record);
+  if (opts.workDir) prepareDirArg('--work-dir', opts.workDir);
+  if (opts.record) prepareDirArg('--record', opts.record);
   if (reportPath) prepareReportPath(reportPath);
   const dir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'fsw-run-'));
   const run = new InProcessRun({ scenario, workDir: dir, onAgentEvent, ...(opts.record ? { record: opts.record } : {}) });

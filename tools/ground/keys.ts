@@ -3,16 +3,16 @@
  * private key (Ed25519 over the context-prefixed body, as ground/format.ts says).
  */
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { encodeBody, encodeEnvelope, signedBytes, type CommandBody } from '../../firmware-agent/ground/format.js';
 import { HalError } from '../../hal/errors.js';
-import { UsageError } from '../commands/common.js';
+import { prepareDirArg } from '../commands/common.js';
 
 export const PRIVATE_KEY_FILE = 'ground.key';
 export const PUBLIC_KEY_FILE = 'ground.pub';
 
-/** `E_GROUND_KEYGEN`: a key is already there, or the directory or a file could not be created (a failure, exit 1). */
+/** `E_GROUND_KEYGEN`: a key is already there, or a key file could not be written (a failure, exit 1). */
 export class GroundKeygenError extends HalError {
   constructor(message: string, detail: Record<string, unknown>, options?: { cause?: unknown }) {
     super('E_GROUND_KEYGEN', message, detail, options);
@@ -23,44 +23,6 @@ export class GroundKeygenError extends HalError {
 const errno = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? 'error';
 
 /**
- * Checks --out before anything is made: an existing path must be a writable directory; a new
- * one is made only in an existing, writable parent (one level, not `mkdir -p`: a typo'd path
- * should not grow a tree, and node's recursive mkdir can spin forever under /proc).
- * Bad usage (UsageError) when it is not so.
- */
-function checkOutDir(dir: string): 'exists' | 'create' {
-  const writable = (p: string): boolean => {
-    try {
-      accessSync(p, constants.W_OK | constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  let st;
-  try {
-    st = statSync(dir);
-  } catch (err) {
-    if (errno(err) !== 'ENOENT') throw new UsageError(`--out ${dir}: cannot be checked (${errno(err)})`);
-  }
-  if (st) {
-    if (!st.isDirectory()) throw new UsageError(`--out ${dir} exists and is not a directory; give a directory for ground.key and ground.pub`);
-    if (!writable(dir)) throw new UsageError(`--out ${dir} is not a writable directory`);
-    return 'exists';
-  }
-  const parent = dirname(resolve(dir));
-  let pst;
-  try {
-    pst = statSync(parent);
-  } catch {
-    throw new UsageError(`--out ${dir}: its parent ${parent} does not exist (create it first; keygen makes only the last directory)`);
-  }
-  if (!pst.isDirectory()) throw new UsageError(`--out ${dir}: its parent ${parent} is not a directory`);
-  if (!writable(parent)) throw new UsageError(`--out ${dir}: its parent ${parent} is not writable, so ${dir} cannot be made`);
-  return 'create';
-}
-
-/**
  * Writes DIR/ground.key (PKCS#8 PEM, mode 0600: only the console's user reads it) and
  * DIR/ground.pub (SPKI PEM, for every satellite's `ground.public_key_file`). Refuses to
  * overwrite a key (GroundKeygenError): a lost private key means re-keying every satellite.
@@ -68,13 +30,8 @@ function checkOutDir(dir: string): 'exists' | 'create' {
 export function writeGroundKeyPair(dir: string): { privatePath: string; publicPath: string } {
   const privatePath = join(dir, PRIVATE_KEY_FILE);
   const publicPath = join(dir, PUBLIC_KEY_FILE);
-  if (checkOutDir(dir) === 'create') {
-    try {
-      mkdirSync(dir);
-    } catch (err) {
-      throw new GroundKeygenError(`cannot create ${dir} (${errno(err)})`, { path: dir }, { cause: err });
-    }
-  }
+  // Only the last level is made: a typo'd --out should not grow a tree.
+  prepareDirArg('--out', dir, { what: 'a directory for ground.key and ground.pub', parents: false });
   for (const p of [privatePath, publicPath]) {
     if (existsSync(p)) throw new GroundKeygenError(`${p} exists and a key is never overwritten: remove the old key first (every satellite must then get the new ground.pub) or choose another --out`, { path: p });
   }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkPathArg, UsageError } from '../../../tools/commands/common.js';
+import { checkDirArg, checkFileArg, prepareDirArg, UsageError } from '../../../tools/commands/common.js';
 import { fswInProcess as fsw } from '../../helpers/cli.js';
 import { tempFiles } from '../../helpers/tmp.js';
 
@@ -17,23 +17,33 @@ function usageMessage(fn: () => void): string {
   throw new Error('no UsageError');
 }
 
-describe('checkPathArg', () => {
+describe('checkFileArg, checkDirArg', () => {
   const file = tmp.file('capture.bin', 'bytes');
   const dir = join(tmp.dir, 'adir');
   mkdirSync(dir);
 
   it('a file argument: accepts a file; a directory or a missing path is a UsageError naming the argument', () => {
-    expect(() => checkPathArg(file, 'FILE', 'file', 'a capture file')).not.toThrow();
-    expect(usageMessage(() => checkPathArg(dir, 'FILE', 'file', 'a capture file'))).toBe(`FILE ${dir} is a directory: give a capture file`);
-    expect(usageMessage(() => checkPathArg(join(dir, 'none'), 'FILE', 'file', 'a capture file'))).toBe(`FILE ${join(dir, 'none')}: no such file (give a capture file)`);
+    expect(() => checkFileArg(file, 'FILE', 'a capture file')).not.toThrow();
+    expect(usageMessage(() => checkFileArg(dir, 'FILE', 'a capture file'))).toBe(`FILE ${dir} is a directory: give a capture file`);
+    expect(usageMessage(() => checkFileArg(join(dir, 'none'), 'FILE', 'a capture file'))).toBe(`FILE ${join(dir, 'none')}: no such file (give a capture file)`);
   });
 
   it('a directory option: accepts a directory or one that can be made; a file in the way is a UsageError', () => {
-    expect(() => checkPathArg(dir, '--pty-dir', 'directory', 'a directory')).not.toThrow();
-    expect(() => checkPathArg(join(dir, 'new', 'deeper'), '--pty-dir', 'directory', 'a directory')).not.toThrow();
+    expect(() => checkDirArg('--pty-dir', dir, { what: 'a directory' })).not.toThrow();
+    expect(() => checkDirArg('--pty-dir', join(dir, 'new', 'deeper'), { what: 'a directory' })).not.toThrow();
     expect(existsSync(join(dir, 'new'))).toBe(false); // a check only: nothing made
-    expect(usageMessage(() => checkPathArg(file, '--pty-dir', 'directory', 'a directory'))).toBe(`--pty-dir ${file}: ${file} is a file, not a directory: give a directory`);
-    expect(usageMessage(() => checkPathArg(join(file, 'sub'), '--pty-dir', 'directory', 'a directory'))).toMatch(/is a file, not a directory/);
+    expect(usageMessage(() => checkDirArg('--pty-dir', file, { what: 'a directory' }))).toBe(`--pty-dir ${file}: exists and is not a directory (give a directory)`);
+    expect(usageMessage(() => checkDirArg('--pty-dir', join(file, 'sub'), { what: 'a directory' }))).toMatch(`${file} exists and is not a directory`);
+  });
+
+  it('prepareDirArg makes the missing levels; with parents: false only the last one may be missing', () => {
+    const deep = join(dir, 'made', 'here');
+    expect(checkDirArg('--work-dir', deep)).toEqual([join(dir, 'made'), deep]);
+    expect(usageMessage(() => prepareDirArg('--out', deep, { parents: false }))).toBe(`--out ${deep}: its parent ${join(dir, 'made')} does not exist (create it first: only the last directory is made)`);
+    expect(existsSync(join(dir, 'made'))).toBe(false);
+    prepareDirArg('--work-dir', deep);
+    expect(existsSync(deep)).toBe(true);
+    expect(checkDirArg('--work-dir', deep)).toEqual([]);
   });
 });
 
@@ -50,7 +60,7 @@ describe('commands using it: a wrong path is bad usage (exit 2) naming the optio
     const file = tmp.file('garbage.bin', 'x');
     const r = await fsw(['emulate', '--pty-dir', file]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`fsw emulate: error: --pty-dir ${file}: ${file} is a file, not a directory`);
+    expect(r.stderr).toContain(`fsw emulate: error: --pty-dir ${file}: exists and is not a directory`);
     expect(r.stdout).toBe('');
   });
 });

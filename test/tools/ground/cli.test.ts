@@ -60,7 +60,7 @@ describe('fsw ground keygen', () => {
   it('checks --out before making anything: a file (exit 2), a missing parent (exit 2), an unknown option is named', async () => {
     const garbage = file('garbage.bin', 'x');
     const f = await fswInProcess(['ground', 'keygen', '--out', garbage]);
-    expect(f.stderr).toMatch(/--out .*garbage\.bin exists and is not a directory/);
+    expect(f.stderr).toMatch(/--out .*garbage\.bin: exists and is not a directory/);
     expect(f.code).toBe(2);
     const deep = join(tmp(), 'no', 'such', 'keys');
     const d = await fswInProcess(['ground', 'keygen', '--out', deep]);
