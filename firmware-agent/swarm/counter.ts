@@ -1,5 +1,4 @@
-/** Largest replay counter: the envelope carries 48 bits (ISL-FORMAT.md §2). */
-export const COUNTER_LIMIT = 2 ** 48 - 1;
+import { COUNTER_MAX } from './replay.js';
 
 /**
  * A replay counter persisted in blocks (ISL-FORMAT.md §4.4): before handing out a value past the
@@ -13,9 +12,9 @@ export function reservingCounter(reservedTo: number, reserve: (upTo: number) => 
   let reserved = reservedTo;
   let next = reservedTo + 1;
   return () => {
-    if (next > COUNTER_LIMIT) throw new RangeError('replay counter exhausted (48 bits): the constellation key must be rotated');
+    if (next > COUNTER_MAX) throw new RangeError('replay counter exhausted (48 bits): the constellation key must be rotated');
     if (next > reserved) {
-      const upTo = Math.min(COUNTER_LIMIT, next + block - 1);
+      const upTo = Math.min(COUNTER_MAX, next + block - 1);
       reserve(upTo);
       reserved = upTo;
     }
