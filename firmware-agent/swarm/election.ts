@@ -431,7 +431,6 @@ export class Election extends Emitter<ElectionEvents> {
     this.send(from, { t: 'append_ack', term: this.currentTerm, success: true, match });
   }
 
-
   // ── machine actions ────────────────────────────────────────────────────────────────────
 
   private enterRole(role: SwarmRole): void {
@@ -483,7 +482,6 @@ export class Election extends Emitter<ElectionEvents> {
     this.replication.end();
     if (this.leaderId === this.self) this.setLeader(null);
   }
-
 
   // ── helpers ────────────────────────────────────────────────────────────────────────────
 
@@ -576,15 +574,6 @@ export class Election extends Emitter<ElectionEvents> {
     this.notify(() => this.emit('leader', id, term));
   }
 
-
-
-
-
-
-
-
-
-
   private applyCommitted(): void {
     if (this.applying) return;
     this.applying = true;
@@ -621,7 +610,6 @@ export class Election extends Emitter<ElectionEvents> {
     }
   }
 }
-
 
 function wellFormed(msg: SwarmMessageOf<'append'>): boolean {
   let prevTerm = msg.prevTerm;

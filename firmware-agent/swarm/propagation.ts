@@ -44,7 +44,6 @@ import {
 import type { DeliveryReport, NodeId } from './types.js';
 import { LeaderVerdicts } from './verdicts.js';
 
-
 interface Job {
   entry: LogEntry;
   started: boolean;

@@ -107,7 +107,6 @@ export class Retransmitter {
     for (const p of [...this.pending.values()]) this.settle(p, { delivered: false, reason: 'refused' });
   }
 
-
   private queueAttempt(p: Pending): void {
     if (p.settled || p.queued || this.h.closed()) return;
     const job: GovernorJob = {

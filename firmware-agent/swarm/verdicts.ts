@@ -84,7 +84,6 @@ export class LeaderVerdicts {
     this.evalTimers.clear();
   }
 
-
   private becameLeader(): void {
     this.stepDown();
     this.leadTerm = this.h.log.term;
