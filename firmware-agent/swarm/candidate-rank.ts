@@ -8,14 +8,12 @@ import type { NodeId } from './types.js';
  */
 
 /** Pre-vote request/answer: a `vote_req` or `vote` with `pre: true` (PreVote in election.ts). */
-type PreVoteFlag = { pre?: boolean };
-
 export function preVote<M extends SwarmMessageOf<'vote_req'> | SwarmMessageOf<'vote'>>(msg: M): M {
-  return { ...msg, pre: true } as M & PreVoteFlag;
+  return { ...msg, pre: true };
 }
 
 export function isPreVote(msg: SwarmMessage): boolean {
-  return (msg.t === 'vote_req' || msg.t === 'vote') && (msg as PreVoteFlag).pre === true;
+  return (msg.t === 'vote_req' || msg.t === 'vote') && msg.pre === true;
 }
 
 export type Rank = readonly [lastLogTerm: number, lastLogIndex: number, hash: number, id: NodeId];
