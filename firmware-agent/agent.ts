@@ -13,6 +13,7 @@ import { createActor, type Actor } from 'xstate';
 import { HardwareClient, xstateClock, type Clock, type Link } from '../hal/index.js';
 import { ActionExecutor, type ActionRecord, type ActionRequest } from './actions/executor.js';
 import { ProcedureWatcher, type StallFlag } from './actions/procedure-watcher.js';
+import { isFinalActionState } from './actions/final.js';
 import { Assessor, type Assessment } from './assess/index.js';
 import type { AgentConfig } from './config/schema.js';
 import { CycleRunner, type CycleResult, type PhaseTimer } from './cycle/cycle-runner.js';
@@ -446,7 +447,7 @@ export class Agent extends Emitter<AgentEvents> {
   }
 
   private onActionUpdate(r: ActionRecord): void {
-    const final = r.state === 'done' || r.state === 'failed' || r.state === 'timed_out' || r.state === 'cancelled';
+    const final = isFinalActionState(r.state);
     if (final) {
       this.watcher.finished(r.id);
       this.metrics.counter('actions', r.state).inc();

@@ -1,5 +1,6 @@
 import type { ActionState } from './actions/action-machine.js';
 import type { ActionRecord } from './actions/executor.js';
+import { isFinalActionState } from './actions/final.js';
 import { MODES, type Mode, type ParamValue } from './decide/types.js';
 import type { JournalRecord } from './journal/index.js';
 import { logEntry, type LogEntry } from './swarm/messages.js';
@@ -52,7 +53,6 @@ export const KEEP_RECENT = 4;
 /** Ground keys whose counter is kept (a key rotation adds one; the oldest goes first). */
 export const KEEP_GROUND_KEYS = 8;
 
-const FINAL = new Set<ActionState>(['done', 'failed', 'timed_out', 'cancelled']);
 
 export function emptyState(): PersistedState {
   return {
@@ -104,7 +104,7 @@ export function fold(s: PersistedState, r: JournalRecord): void {
       const state = str(r.state) as ActionState | undefined;
       const action = str(r.action);
       if (!id || !state || !action) return;
-      if (FINAL.has(state)) {
+      if (isFinalActionState(state)) {
         s.inFlight.delete(id);
         if (!s.completed.has(id)) {
           if (state === 'done') s.counters.actionsDone++;

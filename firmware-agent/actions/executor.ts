@@ -6,6 +6,7 @@ import type { Source } from '../decide/arbitrate.js';
 import { actionMachine, StepFailure, type ActionState } from './action-machine.js';
 import { CircuitBreaker, type BreakerState } from './breaker.js';
 import { ACTIONS, isAction, type ActionStep } from './catalog.js';
+import { isFinalActionState } from './final.js';
 
 /** What the executor needs of the hardware (the HAL client provides it). */
 export interface ActuatorPort {
@@ -47,7 +48,6 @@ export interface ExecutorHooks {
   onBreaker?: (dev: string, s: BreakerState) => void;
 }
 
-const FINAL: readonly ActionState[] = ['done', 'failed', 'timed_out', 'cancelled'];
 const NOT_RETRYABLE = new Set(['op', 'range', 'schema', 'device']);
 /** The link, not the device, failed: retry, and do not count it against the device's breaker. */
 const LINK_GONE = new Set(['E_LINK_DOWN', 'E_LINK_CLOSED']);
@@ -154,7 +154,7 @@ export class ActionExecutor {
       record.step = snap.context.index + base;
       record.attempt = snap.context.attempt;
       record.lastError = snap.context.lastError;
-      if (FINAL.includes(state)) {
+      if (isFinalActionState(state)) {
         record.endedAt = this.clock.now();
         this.running.delete(req.id);
         this.remember(req.id, state);

@@ -3,6 +3,8 @@ import { HalError, RemoteError, VirtualClock } from '../../../hal/index.js';
 import type { BreakerState } from '../../../firmware-agent/actions/breaker.js';
 import { ActionExecutor, type ActionRecord } from '../../../firmware-agent/actions/executor.js';
 import type { AgentConfig } from '../../../firmware-agent/config/schema.js';
+import { actionMachine } from '../../../firmware-agent/actions/action-machine.js';
+import { FINAL_ACTION_STATES } from '../../../firmware-agent/actions/final.js';
 import { ACTIONS_CFG, drive, FakeHardware } from './fake-port.js';
 
 const T0 = 1000;
@@ -381,5 +383,13 @@ describe('executor: circuit breakers', () => {
     r.ex.request({ id: 'next', action: 'heater_on', params: {}, source: 'local' });
     expect((await r.finish('next')).state).toBe('done');
     expect(r.ex.breaker('heater').state).toBe('closed');
+  });
+});
+
+describe('final action states', () => {
+  it('are exactly the action machine\'s final states (the executor, the journal fold and the agent use this one list)', () => {
+    const states = actionMachine.config.states as Record<string, { type?: string }>;
+    const final = Object.keys(states).filter((k) => states[k]!.type === 'final');
+    expect([...FINAL_ACTION_STATES].sort()).toEqual(final.sort());
   });
 });
