@@ -6,7 +6,7 @@
  */
 import { CommanderError, Option, type Command } from 'commander';
 import { AGENT_EXIT, DEFAULT_BAUD, DEFAULT_JOURNAL, DEFAULT_RECORD_MAX_BYTES, EXIT_STATUS_HELP, LOG_LEVELS, main } from '../../firmware-agent/main.js';
-import { intArg, StatusError, type CliIO, type CommandModule } from './common.js';
+import { baudArg, intArg, StatusError, type CliIO, type CommandModule } from './common.js';
 
 export interface AgentCommandOptions {
   port: string;
@@ -61,7 +61,7 @@ export const agentCommand: CommandModule = {
       .summary('run one agent on a serial port or pty (JSON logs on stdout)')
       .description(DESCRIPTION)
       .requiredOption('--port <path>', 'the satellite hardware\'s serial port, 8N1, no flow control (e.g. /dev/serial0, /dev/ttyUSB0, or a path printed by fsw emulate)')
-      .addOption(new Option('--baud <n>', 'baud rate (50 to 4000000)').argParser(intArg(50, 4_000_000)).default(DEFAULT_BAUD))
+      .addOption(new Option('--baud <n>', 'baud rate (50 to 4000000)').argParser(baudArg).default(DEFAULT_BAUD))
       .addOption(new Option('--id <sat-id>', 'the id on every log line (default: the satellite id from the hardware\'s hello; "agent" until then)'))
       .addOption(new Option('--config <file>', "agent configuration, YAML or JSON: a plain agent file or a unified fsw file (its agent: section); FSW_AGENT__<FIELD> variables override it, flags override both ('fsw config --help')"))
       .addOption(new Option('--journal <file>', 'journal kept across restarts (in-flight and finished actions, mode, counters); created if missing').default(DEFAULT_JOURNAL))

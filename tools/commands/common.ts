@@ -87,6 +87,15 @@ export function listArg(what = 'item'): (value: string) => string[] {
   };
 }
 
+/** The value ranges several commands (and their config sections) share, so they agree. */
+export const secondsArg = positiveNumberArg('a number of seconds > 0');
+/** A serial line's baud rate. */
+export const baudArg = intArg(50, 4_000_000);
+/** A constellation's size (the scenario schema's constellation.count range). */
+export const satsArg = intArg(1, 1000);
+/** A scenario's random seed (32 bits). */
+export const seedArg = intArg(0, 0xffffffff);
+
 // ── paths a user gives: checked before use, so a wrong one is bad usage (exit 2) naming the
 //    option or argument, not a raw EISDIR / EEXIST / ENOTDIR from deep inside (exit 1), or a
 //    hang: node's recursive mkdir loops forever under /proc, so directories are made here one

@@ -10,7 +10,8 @@ import { decodeBody } from '../../hal/protocol/codec.js';
 import { openErrorForPeople } from '../../hal/link/serial-link.js';
 import type { Message } from '../../hal/protocol/messages.js';
 import { isRecordingError, looksLikeRecording, readRecording, REC_MAGIC } from '../../firmware-agent/recorder/index.js';
-import { checkFileArg, EXIT, intArg, StatusError, UsageError, type CliIO, type CommandModule } from './common.js';
+import { DEFAULT_BAUD } from '../../firmware-agent/main.js';
+import { baudArg, checkFileArg, EXIT, StatusError, UsageError, type CliIO, type CommandModule } from './common.js';
 
 export interface DecodeOptions {
   port?: string;
@@ -166,7 +167,7 @@ export const decodeCommand: CommandModule = {
             'to see an agent\'s traffic, record it (fsw agent --record FILE) and decode the file',
         ),
       )
-      .addOption(new Option('--baud <n>', 'baud rate for --port').argParser(intArg(50, 4_000_000)).default(115200))
+      .addOption(new Option('--baud <n>', 'baud rate for --port').argParser(baudArg).default(DEFAULT_BAUD))
       .addOption(new Option('--json', 'one JSON object per line ({n, frame} or {n, drop, detail}); byte strings as {hex}'))
       .addHelpText('after', `
 Examples:

@@ -8,7 +8,8 @@ import type { ServedConstellation, ServeStatus } from '../../emulator/serve.js';
 import { builtinScenarioNames, parseScenario, resolveScenario, ScenarioError } from '../../emulator/scenario/load.js';
 import type { Scenario } from '../../emulator/scenario/schema.js';
 import { CONFIG_OPTION_HELP, resolveCommandConfig } from '../config/command-options.js';
-import { prepareDirArg, formatSeconds, intArg, listArg, positiveNumberArg, UsageError, type CliIO, type CommandModule } from './common.js';
+import { DEFAULT_BAUD } from '../../firmware-agent/main.js';
+import { baudArg, formatSeconds, listArg, prepareDirArg, satsArg, secondsArg, seedArg, UsageError, type CliIO, type CommandModule } from './common.js';
 
 export interface EmulateOptions {
   sats?: number;
@@ -131,8 +132,8 @@ export const emulateCommand: CommandModule = {
       .description(DESCRIPTION)
       .argument('[scenario]', `a shipped scenario (${names.join(', ')}) or a path to a YAML/JSON scenario file`, 'nominal')
       .addOption(new Option('--config <file>', CONFIG_OPTION_HELP))
-      .addOption(new Option('--sats <n>', 'number of satellites (overrides the scenario\'s constellation.count; 1 to 1000)').argParser(intArg(1, 1000)))
-      .addOption(new Option('--seed <n>', 'random seed (overrides the scenario\'s seed; 0 to 4294967295)').argParser(intArg(0, 0xffffffff)))
+      .addOption(new Option('--sats <n>', 'number of satellites (overrides the scenario\'s constellation.count; 1 to 1000)').argParser(satsArg))
+      .addOption(new Option('--seed <n>', 'random seed (overrides the scenario\'s seed; 0 to 4294967295)').argParser(seedArg))
       .addOption(
         new Option('--ports <p1,p2,...>', 'serve on these real serial ports, one per satellite in order (SAT-1 first), instead of ptys')
           .argParser(listArg('port path'))
@@ -140,9 +141,9 @@ export const emulateCommand: CommandModule = {
       )
       .addOption(new Option('--ground-port <path>', 'with --ports: serve the scenario\'s ground station on this serial port too (with ptys it gets its own pty)').conflicts('ptyDir'))
       .addOption(new Option('--pty-dir <dir>', 'where the pty links go (DIR/SAT-1, …); default a fresh temporary directory'))
-      .addOption(new Option('--baud <n>', 'baud rate for --ports').argParser(intArg(50, 4_000_000)).default(115200))
-      .addOption(new Option('--duration <s>', 'stop after this many seconds of real time (default: run until Ctrl-C)').argParser(positiveNumberArg('a number of seconds > 0')))
-      .addOption(new Option('--status-every <s>', 'seconds between status lines').argParser(positiveNumberArg('a number of seconds > 0')).default(5))
+      .addOption(new Option('--baud <n>', 'baud rate for --ports').argParser(baudArg).default(DEFAULT_BAUD))
+      .addOption(new Option('--duration <s>', 'stop after this many seconds of real time (default: run until Ctrl-C)').argParser(secondsArg))
+      .addOption(new Option('--status-every <s>', 'seconds between status lines').argParser(secondsArg).default(5))
       .addHelpText(
         'after',
         `

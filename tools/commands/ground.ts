@@ -13,7 +13,8 @@ import { writeGroundKeyPair } from '../ground/keys.js';
 import { checkScriptEnd, CommandLineError, CONSOLE_HELP, type ScriptLine } from '../ground/script.js';
 import type { GroundConsole } from '../ground/console.js';
 import { emulateScenario } from './emulate.js';
-import { intArg, listArg, positiveNumberArg, StatusError, UsageError, type CliIO, type CommandModule } from './common.js';
+import { DEFAULT_BAUD } from '../../firmware-agent/main.js';
+import { baudArg, listArg, satsArg, secondsArg, seedArg, StatusError, UsageError, type CliIO, type CommandModule } from './common.js';
 
 export interface GroundOptions {
   port?: string;
@@ -143,12 +144,12 @@ export const groundCommand: CommandModule = {
       .addOption(new Option('--members <ids>', 'the constellation\'s member list in order, with --constellation-key').argParser(listArg('satellite id')))
       .addOption(new Option('--script <file>', 'run the command lines of this file (see below) instead of reading stdin'))
       .addOption(new Option('--counter-file <file>', 'where the command counter is kept (default: KEY.counter)'))
-      .addOption(new Option('--baud <n>', 'baud rate with --port').argParser(intArg(50, 4_000_000)).default(115200))
-      .addOption(new Option('--duration <s>', 'virtual seconds to run with --scenario (default: the scenario\'s duration_s)').argParser(positiveNumberArg('a number of seconds > 0')))
-      .addOption(new Option('--sats <n>', 'number of satellites with --scenario').argParser(intArg(1, 1000)))
-      .addOption(new Option('--seed <n>', 'random seed with --scenario').argParser(intArg(0, 0xffffffff)))
-      .addOption(new Option('--summary-every <s>', 'seconds between telemetry summaries').argParser(positiveNumberArg('a number of seconds > 0')).default(60))
-      .addOption(new Option('--reply-timeout <s>', 'seconds to wait for a reply before saying none came').argParser(positiveNumberArg('a number of seconds > 0')).default(10))
+      .addOption(new Option('--baud <n>', 'baud rate with --port').argParser(baudArg).default(DEFAULT_BAUD))
+      .addOption(new Option('--duration <s>', 'virtual seconds to run with --scenario (default: the scenario\'s duration_s)').argParser(secondsArg))
+      .addOption(new Option('--sats <n>', 'number of satellites with --scenario').argParser(satsArg))
+      .addOption(new Option('--seed <n>', 'random seed with --scenario').argParser(seedArg))
+      .addOption(new Option('--summary-every <s>', 'seconds between telemetry summaries').argParser(secondsArg).default(60))
+      .addOption(new Option('--reply-timeout <s>', 'seconds to wait for a reply before saying none came').argParser(secondsArg).default(10))
       .addOption(new Option('--work-dir <dir>', 'with --scenario: keep journals and keys here (default: a temporary directory)'))
       .addHelpText(
         'after',

@@ -23,7 +23,7 @@ import { renderSummary, type RunSummary } from '../view/summary.js';
 import { CONFIG_OPTION_HELP, resolveCommandConfig, scenarioWithAgentConfig } from '../config/command-options.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { emulateScenario } from './emulate.js';
-import { formatSeconds, intArg, prepareDirArg, positiveNumberArg, processIO, StatusError, UsageError, type CliIO, type CommandModule } from './common.js';
+import { formatSeconds, prepareDirArg, processIO, satsArg, secondsArg, seedArg, StatusError, UsageError, type CliIO, type CommandModule } from './common.js';
 
 export type { RunSummary } from '../view/summary.js';
 
@@ -198,10 +198,10 @@ export const runCommand: CommandModule = {
       )
       .argument('[scenario]', `a shipped scenario (${names.join(', ')}) or a path to a YAML/JSON scenario file`, 'nominal')
       .addOption(new Option('--config <file>', CONFIG_OPTION_HELP))
-      .addOption(new Option('--sats <n>', 'number of satellites (overrides constellation.count; 1 to 1000)').argParser(intArg(1, 1000)))
-      .addOption(new Option('--seed <n>', 'random seed (overrides the scenario\'s seed)').argParser(intArg(0, 0xffffffff)))
-      .addOption(new Option('--duration <s>', 'virtual seconds to run (default: the scenario\'s duration_s)').argParser(positiveNumberArg('a number of seconds > 0')))
-      .addOption(new Option('--every <s>', 'virtual seconds between progress reports').argParser(positiveNumberArg('a number of seconds > 0')).default(600))
+      .addOption(new Option('--sats <n>', 'number of satellites (overrides constellation.count; 1 to 1000)').argParser(satsArg))
+      .addOption(new Option('--seed <n>', 'random seed (overrides the scenario\'s seed)').argParser(seedArg))
+      .addOption(new Option('--duration <s>', 'virtual seconds to run (default: the scenario\'s duration_s)').argParser(secondsArg))
+      .addOption(new Option('--every <s>', 'virtual seconds between progress reports').argParser(secondsArg).default(600))
       .addOption(new Option('--work-dir <dir>', 'keep the agents\' journals here (default: a temporary directory, removed after)'))
       .addOption(new Option('--speed <speed>', `pace virtual time against the wall clock: ${SPEED_HELP}`).argParser(parseSpeed).default(SPEED_MAX, 'max'))
       .addOption(new Option('--report <path>', 'write the HTML report here (default: out/report-<scenario>-<seed>.html)'))

@@ -6,7 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { builtinScenarioNames } from '../../emulator/scenario/load.js';
-import { intArg, listArg, positiveNumberArg } from '../commands/common.js';
+import { DEFAULT_BAUD } from '../../firmware-agent/main.js';
+import { baudArg, listArg, satsArg, secondsArg, seedArg } from '../commands/common.js';
 import { parseSpeed, SPEED_HELP } from '../view/pace.js';
 
 /** One field: its check (throws with what it allows), its default, and what it means. */
@@ -52,10 +53,10 @@ function scenario(value: unknown): unknown {
   throw new Error(`must be a shipped scenario (${names.join(', ')}) or the path of a YAML/JSON scenario file`);
 }
 
-const seed = scalar(intArg(0, 0xffffffff), 'an integer from 0 to 4294967295');
-const sats = scalar(intArg(1, 1000), 'an integer from 1 to 1000');
-const seconds = scalar(positiveNumberArg('a number of seconds > 0'), 'a number of seconds > 0');
-const baud = scalar(intArg(50, 4_000_000), 'an integer from 50 to 4000000');
+const seed = scalar(seedArg, 'an integer from 0 to 4294967295');
+const sats = scalar(satsArg, 'an integer from 1 to 1000');
+const seconds = scalar(secondsArg, 'a number of seconds > 0');
+const baud = scalar(baudArg, 'an integer from 50 to 4000000');
 
 export const EMULATOR_FIELDS: Record<string, FieldSpec> = {
   scenario: { parse: scenario, default: 'nominal', help: 'a shipped scenario or the path of a scenario file' },
@@ -67,7 +68,7 @@ export const EMULATE_FIELDS: Record<string, FieldSpec> = {
   pty_dir: { parse: text('a directory path'), default: null, help: 'where the pty links go (default: a fresh temporary directory)' },
   ports: { parse: ports, default: null, help: 'serve on these real serial ports, one per satellite, instead of ptys' },
   ground_port: { parse: text('a serial port path'), default: null, help: "with ports: serve the scenario's ground station on this serial port too (default: none; on ptys it gets its own pty)" },
-  baud: { parse: baud, default: 115200, help: 'baud rate for ports' },
+  baud: { parse: baud, default: DEFAULT_BAUD, help: 'baud rate for ports' },
   duration_s: { parse: seconds, default: null, help: 'stop after this many seconds of real time (default: run until Ctrl-C)' },
   status_every_s: { parse: seconds, default: 5, help: 'seconds between status lines' },
 };
