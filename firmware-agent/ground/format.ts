@@ -10,7 +10,7 @@
  * The signature covers the body's exact bytes (with a context prefix), so nothing is ever
  * re-encoded to be checked: no canonical-CBOR rules to agree on.
  */
-import { decodePlain, encodePlain } from '../../hal/index.js';
+import { decodePlain, encodePlain, isMap } from '../../hal/index.js';
 import { MODES, type Mode } from '../decide/types.js';
 
 export const GROUND_FORMAT_VERSION = 1;
@@ -46,7 +46,6 @@ export interface CommandEnvelope {
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; why: string };
 
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 const text = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
 const fail = (why: string): { ok: false; why: string } => ({ ok: false, why });
 
