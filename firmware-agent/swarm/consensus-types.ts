@@ -63,6 +63,9 @@ export type QuorumRule = 'majority' | 'two_thirds';
 /** A proposal is broadcast again this often while members have not voted, ms. */
 export const PROPOSE_REPEAT_MS = 800;
 
+/** Default deadline of a command (an approved proposal, or one issued directly), ms after it is appended. */
+export const COMMAND_DEADLINE_MS = 30_000;
+
 export function quorumSize(members: number, rule: QuorumRule = 'majority'): number {
   return rule === 'two_thirds' ? Math.ceil((2 * members) / 3) : Math.floor(members / 2) + 1;
 }

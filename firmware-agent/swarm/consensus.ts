@@ -25,7 +25,7 @@ import type { Timer } from '../../hal/index.js';
 import type { PlainValue } from '../../hal/protocol/schema.js';
 import { Emitter } from '../../hal/util/emitter.js';
 import {
-  PROPOSE_REPEAT_MS, quorumSize, TARGETS_KEY,
+  COMMAND_DEADLINE_MS, PROPOSE_REPEAT_MS, quorumSize, TARGETS_KEY,
   type ConsensusEvents, type ConsensusOptions, type Issuer, type Params, type ProposalOutcome, type ProposalReport, type QuorumRule, type Refusal,
 } from './consensus-types.js';
 import type { SwarmMessage, SwarmMessageOf } from './messages.js';
@@ -72,7 +72,7 @@ export class Consensus extends Emitter<ConsensusEvents> {
     super();
     this.ballotTimeoutMs = o.ballotTimeoutMs ?? 2000;
     this.quorumRule = o.quorum ?? 'majority';
-    this.commandDeadlineMs = o.commandDeadlineMs ?? 30_000;
+    this.commandDeadlineMs = o.commandDeadlineMs ?? COMMAND_DEADLINE_MS;
     this.unsubscribe = o.log.onLeaderChange(() => this.leadershipChanged());
   }
 

@@ -36,7 +36,7 @@
 import type { Timer } from '../../hal/index.js';
 import { Emitter } from '../../hal/util/emitter.js';
 import { ComplianceLedger, EscalationBook, type ComplianceFigure, type ReportOutcome, type ReportRecord } from './compliance.js';
-import type { ApprovedProposal } from './consensus-types.js';
+import { COMMAND_DEADLINE_MS, type ApprovedProposal } from './consensus-types.js';
 import type { LogEntry, SwarmMessage } from './messages.js';
 import {
   deadlineAt, DEMOTE_ACTION, PROMOTE_ACTION, ROLE_ACTIONS, toReport, VERDICT_ACTION, type PropagationEvents, type PropagationOptions,
@@ -84,7 +84,7 @@ export class Propagation extends Emitter<PropagationEvents> {
 
   constructor(private readonly o: PropagationOptions) {
     super();
-    this.deadlineMs = o.commandDeadlineMs ?? 30_000;
+    this.deadlineMs = o.commandDeadlineMs ?? COMMAND_DEADLINE_MS;
     this.threshold = o.complianceThreshold ?? 0.9;
     this.demoteAfter = o.demoteAfter ?? 3;
     this.retryMs = o.reportRetryMs ?? 1000;
