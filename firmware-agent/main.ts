@@ -23,6 +23,7 @@
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DestinationStream } from 'pino';
+import type { Clock, Link } from '../hal/index.js';
 import type { AgentConfig } from './config/schema.js';
 import { isEntryPoint, processIO } from './entry.js';
 import { isJournalError } from './journal/errors.js';
@@ -427,7 +428,7 @@ async function run(o: MainOptions, io: MainIO, prog: string): Promise<number> {
 }
 
 /** Starts the flight recorder; a file it cannot write is said on stderr, and the agent flies on without it. */
-async function startRecorder(o: MainOptions, io: MainIO, prog: string, s: { clock: import('../hal/index.js').Clock; link: import('../hal/index.js').Link; config: Readonly<AgentConfig>; journalPath: string }) {
+async function startRecorder(o: MainOptions, io: MainIO, prog: string, s: { clock: Clock; link: Link; config: Readonly<AgentConfig>; journalPath: string }) {
   const [{ FlightRecorder }, { AGENT_SW }] = await Promise.all([import('./recorder/index.js'), import('./agent.js')]);
   const file = resolve(o.record!);
   return FlightRecorder.start(
