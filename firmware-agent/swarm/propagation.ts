@@ -64,13 +64,10 @@ export class Propagation extends Emitter<PropagationEvents> {
   readonly book = new EscalationBook();
   readonly stats = { executed: 0, reportsSent: 0, reportsResent: 0, verdicts: 0, escalations: 0, expired: 0, refused: 0 };
   private readonly deadlineMs: number;
-  private readonly threshold: number;
-  private readonly demoteAfter: number;
   private readonly retryMs: number;
   private readonly firstRetryMs: number;
   private readonly pollMs: number;
   private readonly busyMs: number;
-  private readonly graceMs: number;
   private readonly retentionMs: number;
   private readonly historyLimit: number;
   /** Commands applied here (first delivery), by cid, oldest first. */
@@ -85,18 +82,16 @@ export class Propagation extends Emitter<PropagationEvents> {
   constructor(private readonly o: PropagationOptions) {
     super();
     this.deadlineMs = o.commandDeadlineMs ?? COMMAND_DEADLINE_MS;
-    this.threshold = o.complianceThreshold ?? 0.9;
-    this.demoteAfter = o.demoteAfter ?? 3;
     this.retryMs = o.reportRetryMs ?? 1000;
     this.firstRetryMs = Math.min(this.retryMs, Math.max(0, o.reportFirstRetryMs ?? 500));
     this.pollMs = o.pollMs ?? 100;
     this.busyMs = o.busyRetryMs ?? 250;
-    this.graceMs = o.takeoverGraceMs ?? 2000;
     this.retentionMs = o.retentionMs ?? 60_000;
     this.historyLimit = o.historyLimit ?? 1000;
     this.judge = new LeaderVerdicts({
       log: o.log, clock: o.clock, consensus: o.consensus, ledger: this.ledger, book: this.book, stats: this.stats,
-      threshold: this.threshold, demoteAfter: this.demoteAfter, graceMs: this.graceMs, retentionMs: this.retentionMs,
+      // The leader's side alone uses these three.
+      threshold: o.complianceThreshold ?? 0.9, demoteAfter: o.demoteAfter ?? 3, graceMs: o.takeoverGraceMs ?? 2000, retentionMs: this.retentionMs,
       commands: () => this.entries.values(),
       stopped: () => this.stopped,
       emit: (event, ...args) => this.emit(event, ...args),
