@@ -8,7 +8,7 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { encodePlain, decodePlain } from '../../hal/protocol/codec.js';
 import { checkPlainCbor } from '../../hal/protocol/plain-cbor.js';
-import { swarmMessage, type SwarmKind, type SwarmMessage } from './messages.js';
+import { swarmMessage, type LogEntry, type SwarmKind, type SwarmMessage, type SwarmMessageOf } from './messages.js';
 import { BROADCAST, type NodeId, type Qos } from './types.js';
 import { decodeHealthBody, encodeHealthBody } from './health-codec.js';
 import { KEY_BYTES, keyId } from './keys.js';
@@ -304,9 +304,10 @@ type BodyMessage = Exclude<SwarmMessage, { t: 'health' }>;
  * absent one before a present one written as null). Positional rather than a map with field
  * names: on a 9,600 bit/s link the names were over half of every Raft message (a vote request
  * of 61 bytes is 34 without them, ~23 ms less air on each hop of a failover). The round-trip
- * tests prove each list names every field its schema in `messages.ts` has.
+ * compiler checks each list against its schema in `messages.ts` (below); the round-trip tests
+ * check the values.
  */
-export const BODY_FIELDS: Readonly<Record<BodyKind, readonly [required: readonly string[], optional: readonly string[]]>> = {
+export const BODY_FIELDS = {
   vote_req: [['term', 'lastLogIndex', 'lastLogTerm'], ['pre']],
   vote: [['term', 'granted'], ['pre']],
   append: [['term', 'prevIndex', 'prevTerm', 'entries', 'commit'], []],
@@ -317,10 +318,22 @@ export const BODY_FIELDS: Readonly<Record<BodyKind, readonly [required: readonly
   digest: [['window', 'digest'], []],
   bulk: [['data'], []],
   ack: [['mids'], []],
-};
+} as const satisfies { readonly [K in BodyKind]: readonly [required: readonly (keyof SwarmMessageOf<K>)[], optional: readonly (keyof SwarmMessageOf<K>)[]] };
 
 /** A log entry inside an `append`, positional too (all fields required). */
-export const LOG_ENTRY_FIELDS = ['index', 'term', 'cid', 'action', 'params', 'deadlineMs', 'proposedAt', 'targets'] as const;
+export const LOG_ENTRY_FIELDS = ['index', 'term', 'cid', 'action', 'params', 'deadlineMs', 'proposedAt', 'targets'] as const satisfies readonly (keyof LogEntry)[];
+
+// The lists repeat the schemas of messages.ts, so the compiler checks they agree: every field
+// of a kind is listed, and every required field among the required ones (`satisfies` above
+// checks that each listed name is a field). A field added to a schema and not here fails to build.
+type RequiredKeys<T> = { [P in keyof T]-?: Record<never, never> extends Pick<T, P> ? never : P }[keyof T];
+type Unlisted = {
+  [K in BodyKind]:
+    | Exclude<keyof SwarmMessageOf<K>, 't' | (typeof BODY_FIELDS)[K][0][number] | (typeof BODY_FIELDS)[K][1][number]>
+    | Exclude<RequiredKeys<SwarmMessageOf<K>>, 't' | (typeof BODY_FIELDS)[K][0][number]>;
+}[BodyKind] | Exclude<keyof LogEntry, (typeof LOG_ENTRY_FIELDS)[number]>;
+const everyFieldListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyFieldListed;
 
 function toArray(m: Record<string, unknown>, required: readonly string[], optional: readonly string[]): unknown[] {
   const out = required.map((k) => m[k]);
