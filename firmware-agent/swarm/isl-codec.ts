@@ -303,9 +303,9 @@ type BodyMessage = Exclude<SwarmMessage, { t: 'health' }>;
  * the required fields in this order, then the optional ones (absent trailing ones left out, an
  * absent one before a present one written as null). Positional rather than a map with field
  * names: on a 9,600 bit/s link the names were over half of every Raft message (a vote request
- * of 61 bytes is 34 without them, ~23 ms less air on each hop of a failover). The round-trip
- * compiler checks each list against its schema in `messages.ts` (below); the round-trip tests
- * check the values.
+ * of 61 bytes is 34 without them, ~23 ms less air on each hop of a failover). The compiler
+ * checks each list against its schema in `messages.ts` (below); the round-trip tests check the
+ * values.
  */
 export const BODY_FIELDS = {
   vote_req: [['term', 'lastLogIndex', 'lastLogTerm'], ['pre']],
