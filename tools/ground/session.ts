@@ -4,7 +4,7 @@
  * this process on virtual time and the script's `at` lines sent at their virtual times.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,7 +14,7 @@ import { GROUND_RESULTS } from '../../firmware-agent/ground/handler.js';
 import { GroundKeyError, loadGroundPrivateKey } from '../../firmware-agent/ground/keys.js';
 import { loadConstellationKey } from '../../firmware-agent/swarm/keys.js';
 import { InProcessRun } from '../runner/in-process.js';
-import { UsageError } from '../commands/common.js';
+import { prepareDirArg, UsageError } from '../commands/common.js';
 import { GroundConsole } from './console.js';
 import { CommandCounter, CounterFileError } from './counter.js';
 import { CommandLineError, parseConsoleLine, parseScript, type ScriptLine } from './script.js';
@@ -185,9 +185,10 @@ export interface RunSessionResult {
 export async function runInRun(o: RunSessionOptions): Promise<RunSessionResult> {
   const gs = o.scenario.ground_station;
   if (!gs) throw new UsageError(`scenario "${o.scenario.name}" has no ground_station; add one (e.g. ground_station: { lat_deg: 78.2, lon_deg: 15.4 }) or pick nominal`);
+  // The run would make --work-dir anyway; make it first (checked: a file in the way is bad
+  // usage, and no recursive mkdir spinning under /proc), so keygen's one-level check passes.
+  if (o.workDir) prepareDirArg('--work-dir', o.workDir);
   const dir = o.workDir ?? mkdtempSync(join(tmpdir(), 'fsw-ground-'));
-  // The run would make --work-dir anyway; make it first, so keygen's one-level check passes.
-  if (o.workDir) mkdirSync(o.workDir, { recursive: true });
   try {
     let key = o.key;
     let publicPath = join(dir, 'ground.pub');

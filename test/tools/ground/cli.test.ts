@@ -122,6 +122,13 @@ describe('fsw ground: help and bad usage', () => {
     await usage(['--port', '/tmp/x', '--key', k.key, '--counter-file', file('c', 'x\n')], /ground counter file .* does not hold a counter/);
   });
 
+  it('--work-dir that is a file is bad usage naming it (was EEXIST, exit 1); under /proc it ends, not spins', async () => {
+    const gs = file('gs.yaml', SCENARIO);
+    const blocker = file('not-a-dir', 'x');
+    await usage(['--scenario', gs, '--duration', '10', '--work-dir', blocker], /--work-dir .*not-a-dir: exists and is not a directory/);
+    if (existsSync('/proc/self')) await usage(['--scenario', gs, '--duration', '10', '--work-dir', '/proc/fsw-nope/x'], /--work-dir \/proc\/fsw-nope\/x: cannot create \/proc\/fsw-nope/);
+  }, 5000);
+
   it('a script line after the end of the run, or out of order, is refused before the run (exit 2, naming the line)', async () => {
     const gs = file('gs.yaml', SCENARIO);
     await usage(['--scenario', gs, '--sats', '2', '--duration', '60', '--script', file('late.txt', 'at 30 status SAT-1\nat 500 status SAT-1\n')], /late\.txt: line 2: "at 500" is not before the end of the run \(60 s/);
