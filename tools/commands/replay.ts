@@ -41,7 +41,7 @@ function load(file: string): Recording {
 }
 
 export async function runReplay(file: string, opts: ReplayCommandOptions, io: CliIO): Promise<SessionResult[]> {
-  checkFileArg(file, 'FILE', `one recording file (e.g. ${file.replace(/\/+$/, '')}/SAT-1.rec)`);
+  checkFileArg(file, 'FILE', 'one flight recording file, e.g. out/rec/SAT-1.rec');
   const rec = load(file);
   const total = rec.sessions.length;
   if (opts.session !== undefined && opts.session > total) throw new UsageError(`--session ${opts.session}: the recording has ${total} session${total === 1 ? '' : 's'}`);
