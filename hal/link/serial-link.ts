@@ -27,7 +27,11 @@ export function openErrorForPeople(err: Error): Error {
   if (/Cannot lock port/.test(err.message)) {
     return new Error('busy: another process has it open (an agent, a decode, a terminal program); a serial port is opened by one process at a time', { cause: err });
   }
-  if (!/Inappropriate ioctl for device|ENOTTY/.test(err.message)) return err;
+  if (!/Inappropriate ioctl for device|ENOTTY/.test(err.message)) {
+    // The bindings say "Error: No such file or directory, cannot open /dev/x": the caller names the path already.
+    const plain = err.message.replace(/^Error:?\s*/, '').replace(/, cannot open \S+$/, '');
+    return plain === err.message ? err : new Error(plain, { cause: err });
+  }
   return new Error(`not a serial device (not a tty), so no baud rate can be set: give a UART, USB-serial or pty path (${err.message.replace(/^Error: /, '')})`, { cause: err });
 }
 

@@ -51,6 +51,9 @@ describeWithTool('socat', SOCAT_INSTALL)('SerialLink on a socat pty pair', () =>
     expect(err).toBeInstanceOf(HalError);
     expect((err as HalErrorType).code).toBe('E_LINK_OPEN');
     expect((err as HalErrorType).message).toContain('/nonexistent/hal-test-tty');
+    // Said once, in words: the bindings' "Error: …, cannot open PATH" is trimmed.
+    expect((err as HalErrorType).message.split('/nonexistent/hal-test-tty')).toHaveLength(2);
+    expect((err as HalErrorType).message).not.toMatch(/Error:/);
     expect(link.state).toBe('closed');
   });
 
