@@ -19,17 +19,19 @@ export interface SerialLinkOptions {
 /**
  * serialport's open error, said so that a person knows what to change. ENOTTY ("Inappropriate
  * ioctl for device setting custom baud rate") means the path opened but is not a terminal
- * device: a regular file, /dev/null, a pipe. (StreamLink prefixes the path.) Shared with
+ * device: a regular file, /dev/null, a pipe. (StreamLink prefixes the link name; `path` is kept
+ * in the message when that name is not the path.) Shared with
  * `fsw decode --port`, which opens a SerialPort of its own.
  */
-export function openErrorForPeople(err: Error): Error {
+export function openErrorForPeople(err: Error, path?: string): Error {
   // serialport opens ports exclusively (flock): "Error Resource temporarily unavailable Cannot lock port".
   if (/Cannot lock port/.test(err.message)) {
     return new Error('busy: another process has it open (an agent, a decode, a terminal program); a serial port is opened by one process at a time', { cause: err });
   }
   if (!/Inappropriate ioctl for device|ENOTTY/.test(err.message)) {
     // The bindings say "Error: No such file or directory, cannot open /dev/x": the caller names the path already.
-    const plain = err.message.replace(/^Error:?\s*/, '').replace(/, cannot open \S+$/, '');
+    // `path`: the caller's prefix is not the path (a link named SAT-1/hw), so keep it in words.
+    const plain = err.message.replace(/^Error:?\s*/, '').replace(/, cannot open \S+$/, path ? ` (${path})` : '');
     return plain === err.message ? err : new Error(plain, { cause: err });
   }
   return new Error(`not a serial device (not a tty), so no baud rate can be set: give a UART, USB-serial or pty path (${err.message.replace(/^Error: /, '')})`, { cause: err });
@@ -70,7 +72,7 @@ export class SerialLink extends StreamLink {
       } as ConstructorParameters<typeof SerialPort>[0]);
       port.open((err) => {
         if (err) {
-          reject(openErrorForPeople(err));
+          reject(openErrorForPeople(err, this.name === this.path ? undefined : this.path));
           return;
         }
         this.port = port;
