@@ -378,7 +378,7 @@ async function run(o: MainOptions, io: MainIO, prog: string): Promise<number> {
     });
 
     // The flight recorder wraps the link before the agent sees it, and copies the journal before the agent opens it.
-    const recorder = o.record ? await startRecorder(o, io, prog, { clock, link, config, journalPath }) : undefined;
+    const recorder = o.record ? await startRecorder(o, io, prog, { clock, link, config, journalPath, log }) : undefined;
     const agent = new Agent({ link: recorder?.link ?? link, clock: recorder?.clock ?? clock, config, journalPath, id: o.id ?? DEFAULT_ID, log });
     recorder?.attach(agent);
     agent.client.on('hello', (h) => {
@@ -427,14 +427,17 @@ async function run(o: MainOptions, io: MainIO, prog: string): Promise<number> {
   }
 }
 
-/** Starts the flight recorder; a file it cannot write is said on stderr, and the agent flies on without it. */
-async function startRecorder(o: MainOptions, io: MainIO, prog: string, s: { clock: Clock; link: Link; config: Readonly<AgentConfig>; journalPath: string }) {
+/** Starts the flight recorder; a file it cannot write is said in the log and on stderr, and the agent flies on without it. */
+async function startRecorder(o: MainOptions, io: MainIO, prog: string, s: { clock: Clock; link: Link; config: Readonly<AgentConfig>; journalPath: string; log: AgentLogger }) {
   const [{ FlightRecorder }, { AGENT_SW }] = await Promise.all([import('./recorder/index.js'), import('./agent.js')]);
   const file = resolve(o.record!);
   return FlightRecorder.start(
     {
       file, clock: s.clock, clockKind: 'real', drive: 'event', maxBytes: o.recordMaxBytes,
-      onStop: (why) => io.err(why.code === 'full' ? `${prog}: flight recorder: ${file} reached ${why.bytes} bytes (--record-max-bytes); recording stopped\n` : `${prog}: flight recorder stopped: ${why.code}: ${why.message} (the agent flies on)\n`),
+      onStop: (why) => {
+        s.log.warn('RECORDER_STOPPED', why.code === 'full' ? { file, reason: 'full', bytes: why.bytes } : { file, reason: why.code, detail: why.message });
+        io.err(why.code === 'full' ? `${prog}: flight recorder: ${file} reached ${why.bytes} bytes (--record-max-bytes); recording stopped\n` : `${prog}: flight recorder stopped: ${why.code}: ${why.message} (the agent flies on)\n`);
+      },
     },
     { id: o.id ?? DEFAULT_ID, sat: o.id ?? null, sw: AGENT_SW, config: s.config, link: s.link, journalPath: s.journalPath },
   );

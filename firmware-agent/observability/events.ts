@@ -53,6 +53,9 @@ export const EVENT_CODES = {
   GROUND_CMD_FAILED: 'a verified ground command could not be carried out (op, counter, reason: no_such_action, not_leader, no_swarm, …)',
   GROUND_KEY_ERROR: 'the configured ground public key could not be loaded (path, why); every ground command is refused no_key',
 
+  // flight recorder (firmware-agent/recorder/)
+  RECORDER_STOPPED: 'the flight recorder stopped and the agent flies on without it (file, reason: full with bytes, or an E_RECORDING_* code with detail)',
+
   // journal
   JOURNAL_OPENED: 'the journal was opened and replayed (records, bytes)',
   JOURNAL_TORN_RECORD: 'a torn or corrupt record was found at open and cut off (offset, bytes)',

@@ -94,6 +94,7 @@ describeWithTool('socat', SOCAT_INSTALL)('main.js --record on a served satellite
     const run = await flyUntil(['--port', path, '--journal', join(work, 'j3'), '--record', join(work, 'no', 'such', 'dir', 'x.rec')], (c) => c.includes('MODE_CHANGE'));
     expect(run.code).toBe(0);
     expect(run.codes).toContain('MODE_CHANGE');
+    expect(run.codes).toContain('RECORDER_STOPPED');
     expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/flight recorder stopped: E_RECORDING_IO: .*x\.rec.*\(the agent flies on\)$/)]);
   }, 30_000);
 
