@@ -1,7 +1,7 @@
 /**
  * The health broadcast's compressed body (ISL-FORMAT.md §5), so that the whole frame on the
  * air — envelope and 16-byte tag included — stays at most 64 bytes (PROTOCOL.md §5). The
- * largest body is 17 bytes, the largest health frame 44.
+ * largest body is 18 bytes, the largest health frame 45.
  *
  * Every broadcast carries the full state: no deltas. The full state already fits with 20
  * bytes to spare, so a delta could save at most a few bytes, and it would tie each broadcast
@@ -15,7 +15,9 @@
  *   3  u8   soc: round(clamp(soc, 0, 1) × 250); 255 = not a number; 251–254 invalid
  *   4  i8   tmaxC: round(clamp(tmaxC, −127, 127)) °C; −128 = not a number
  *   5  u32  digest, little-endian
- *   9  uvarint term (LEB128, 1–8 bytes, minimal, ≤ 2^53−1)
+ *   9  u8   interval: the sender's health broadcast interval, ceil(ms / 100) saturated at 255
+ *           (25.5 s); 0 = not advertised (the registry then assumes the nominal interval)
+ *  10  uvarint term (LEB128, 1–8 bytes, minimal, ≤ 2^53−1)
  */
 import { ROLES, type SwarmMessageOf, type SwarmRole } from './messages.js';
 
@@ -32,8 +34,13 @@ export const UNIT_STEPS = 250;
 /** Largest quantisation error: `health`, `soc` (within 0..1) and `tmaxC` (within ±127 °C). */
 export const HEALTH_QUANTUM = { health: 0.5 / UNIT_STEPS, soc: 0.5 / UNIT_STEPS, tmaxC: 0.5 } as const;
 
-export const HEALTH_BODY_MIN = 10;
-export const HEALTH_BODY_MAX = 17;
+/** Unit of the advertised interval, ms; rounded up so a receiver never expects a broadcast early. */
+export const INTERVAL_UNIT_MS = 100;
+/** Largest advertised interval, ms (a longer one is advertised as this). */
+export const INTERVAL_MAX_MS = 255 * INTERVAL_UNIT_MS;
+
+export const HEALTH_BODY_MIN = 11;
+export const HEALTH_BODY_MAX = 18;
 /** Leader byte for "no leader". */
 export const NO_LEADER = 255;
 const SOC_NAN = 255;
@@ -51,7 +58,7 @@ const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > 
  * Health message → compressed body. `leaderIndex` maps a leader id to its member index
  * (undefined: not a member). Refuses (never throws) what it cannot represent: a role or mode
  * outside the tables, a leader that is not a member, a term past 2^53−1, a digest that is
- * not a uint32, health that is not a number ≥ 0.
+ * not a uint32, health that is not a number ≥ 0, an interval that is not a positive integer.
  */
 export function encodeHealthBody(msg: HealthMessage, leaderIndex: (id: string) => number | undefined): HealthEncoding {
   const role = ROLE_CODE.get(msg.role);
@@ -69,6 +76,8 @@ export function encodeHealthBody(msg: HealthMessage, leaderIndex: (id: string) =
   if (typeof health !== 'number' || !(health >= 0)) return { ok: false, why: 'health is not a number >= 0' };
   if (typeof soc !== 'number' || typeof tmaxC !== 'number') return { ok: false, why: 'soc and tmaxC must be numbers' };
   if (!Number.isInteger(digest) || digest < 0 || digest > 0xffffffff) return { ok: false, why: 'digest is not a uint32' };
+  const { intervalMs } = msg;
+  if (intervalMs !== undefined && !(Number.isSafeInteger(intervalMs) && intervalMs > 0)) return { ok: false, why: 'intervalMs is not a positive integer' };
 
   const out = new Uint8Array(HEALTH_BODY_MAX);
   out[0] = role | (mode << 2);
@@ -80,7 +89,8 @@ export function encodeHealthBody(msg: HealthMessage, leaderIndex: (id: string) =
   out[6] = (digest >>> 8) & 0xff;
   out[7] = (digest >>> 16) & 0xff;
   out[8] = digest >>> 24;
-  let p = 9;
+  out[9] = intervalMs === undefined ? 0 : Math.min(255, Math.ceil(intervalMs / INTERVAL_UNIT_MS));
+  let p = 10;
   let v = term;
   while (v >= 0x80) {
     out[p++] = (v % 0x80) | 0x80;
@@ -116,22 +126,23 @@ export function decodeHealthBody(b: Uint8Array, memberAt: (i: number) => string 
   if (sq > UNIT_STEPS && sq !== SOC_NAN) return undefined;
   const tq = (b[4]! << 24) >> 24;
   const digest = (b[5]! | (b[6]! << 8) | (b[7]! << 16) | (b[8]! << 24)) >>> 0;
+  const iq = b[9]!;
   // LEB128, at most 8 bytes (56 bits) and at most 2^53 − 1, minimal (no trailing zero group).
   let term = 0;
   let scale = 1;
-  let p = 9;
+  let p = 10;
   for (;;) {
     if (p >= n) return undefined;
     const byte = b[p++]!;
     term += (byte & 0x7f) * scale;
     if ((byte & 0x80) === 0) {
-      if (byte === 0 && p > 10) return undefined;
+      if (byte === 0 && p > 11) return undefined;
       break;
     }
     scale *= 0x80;
   }
   if (p !== n || term > Number.MAX_SAFE_INTEGER) return undefined;
-  return {
+  const msg: HealthMessage = {
     t: 'health',
     term,
     role,
@@ -142,4 +153,6 @@ export function decodeHealthBody(b: Uint8Array, memberAt: (i: number) => string 
     tmaxC: tq === TEMP_NAN ? Number.NaN : tq,
     digest,
   };
+  if (iq !== 0) msg.intervalMs = iq * INTERVAL_UNIT_MS;
+  return msg;
 }

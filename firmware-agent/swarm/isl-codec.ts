@@ -14,8 +14,11 @@ import { decodeHealthBody, encodeHealthBody } from './health-codec.js';
 import { KEY_BYTES, keyId } from './keys.js';
 import { COUNTER_MAX, ReplayFilter } from './replay.js';
 
-/** 2: CBOR bodies are positional arrays (§6); version 1 had CBOR maps with field names. */
-export const ISL_VERSION = 2;
+/**
+ * 3: the health body carries the sender's broadcast interval (§5). 2: CBOR bodies are positional
+ * arrays (§6); version 1 had CBOR maps with field names.
+ */
+export const ISL_VERSION = 3;
 export const TAG_BYTES = 16;
 /** Header without / with the message id (QoS 0 / QoS 1–2). */
 export const HEADER_BYTES = 11;

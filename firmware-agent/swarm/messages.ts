@@ -42,6 +42,12 @@ export const SWARM_MESSAGES = {
     tmaxC: num,
     /** Digest of the node's recent decisions (divergence detection), 32-bit. */
     digest: uint32,
+  }, {
+    /**
+     * The sender's current health broadcast interval, ms (the governor stretches it under
+     * congestion): the registry's liveness window for this peer follows it. Absent: nominal.
+     */
+    intervalMs: uint53,
   }),
   /** Raft RequestVote; `pre: true` for a PreVote round (no term change, no vote recorded). */
   vote_req: struct({ t: literal('vote_req'), term: uint53, lastLogIndex: uint53, lastLogTerm: uint53 }, { pre: bool }),

@@ -6,7 +6,10 @@ import type { NodeId } from './types.js';
 /**
  * What this node knows of its peers: when each was last heard (any authenticated message), and
  * what its last `health` broadcast said (health, role, term, leader, mode…). A peer is alive
- * while it has been heard within `missed_broadcasts` × `health_interval_ms`; the constellation
+ * while it has been heard within `missed_broadcasts` × its interval: the larger of the nominal
+ * `health_interval_ms` and the interval its last health broadcast advertised (the governor
+ * stretches a sender's interval under congestion, up to 8 s, and it says so in each broadcast,
+ * so a peer broadcasting every 8 s is not counted dead between broadcasts). The constellation
  * health is the mean health of the alive peers (those that have reported one) and self.
  *
  * Feed it every message the bus delivers (`onMessage`, an `Inbox`); only members count.
@@ -15,7 +18,7 @@ import type { NodeId } from './types.js';
  * the peer (QoS 0 traffic arrives out of order) refreshes liveness only.
  */
 export interface RegistryConfig {
-  /** Period of the health broadcast, ms. */
+  /** Nominal period of the health broadcast, ms (a peer advertising a longer one gets its own). */
   health_interval_ms: number;
   /** A peer not heard for this many periods is dead. */
   missed_broadcasts: number;
@@ -39,6 +42,8 @@ export interface PeerInfo {
   soc: number | null;
   tmaxC: number | null;
   digest: number | null;
+  /** The broadcast interval its last health broadcast advertised, ms; null: none (nominal). */
+  intervalMs: number | null;
 }
 
 export interface RegistryOptions {
@@ -79,13 +84,19 @@ export class Registry extends Emitter<RegistryEvents> {
     this.selfHealth = opts.health;
     for (const id of this.members) {
       if (id === this.self) continue;
-      this.table.set(id, { id, lastHeard: null, health: null, role: null, term: 0, leader: null, mode: null, soc: null, tmaxC: null, digest: null });
+      this.table.set(id, { id, lastHeard: null, health: null, role: null, term: 0, leader: null, mode: null, soc: null, tmaxC: null, digest: null, intervalMs: null });
     }
   }
 
-  /** How long a peer stays alive without being heard, ms. */
+  /** How long a peer that advertises no interval (or a shorter one) stays alive unheard, ms. */
   get windowMs(): number {
     return this.config.missed_broadcasts * this.config.health_interval_ms;
+  }
+
+  /** How long this peer stays alive unheard: missed_broadcasts × max(nominal, advertised), ms. */
+  windowOf(id: NodeId): number {
+    const advertised = this.table.get(id)?.intervalMs ?? 0;
+    return this.config.missed_broadcasts * Math.max(this.config.health_interval_ms, advertised);
   }
 
   /** Every authenticated message goes through here. */
@@ -120,6 +131,8 @@ export class Registry extends Emitter<RegistryEvents> {
     p.soc = msg.soc;
     p.tmaxC = msg.tmaxC;
     p.digest = msg.digest;
+    // Each broadcast stands alone: the latest one's interval (or none: nominal) holds.
+    p.intervalMs = msg.intervalMs ?? null;
     if (msg.term >= p.term) {
       p.term = msg.term;
       p.role = msg.role;
@@ -139,7 +152,7 @@ export class Registry extends Emitter<RegistryEvents> {
   isAlive(id: NodeId): boolean {
     if (id === this.self) return true;
     const p = this.table.get(id);
-    return p !== undefined && p.lastHeard !== null && this.clock.now() - p.lastHeard <= this.windowMs;
+    return p !== undefined && p.lastHeard !== null && this.clock.now() - p.lastHeard <= this.windowOf(id);
   }
 
   /** Alive members, self included, in member order. */

@@ -208,17 +208,21 @@ export class SwarmNode extends Emitter<SwarmNodeEvents> {
   private scheduleHealth(): void {
     if (!this.running) return;
     this.healthTimer = this.o.clock.setTimer(this.governor.healthIntervalMs(), () => {
-      this.broadcastHealth();
+      // The interval to the next broadcast (stable within the current interval: asking the
+      // governor again in scheduleHealth gives the same), advertised so peers size their
+      // liveness window to it.
+      this.broadcastHealth(Math.ceil(this.governor.healthIntervalMs()));
       this.scheduleHealth();
     });
   }
 
-  private broadcastHealth(): void {
+  private broadcastHealth(intervalMs: number): void {
     const st = this.o.status();
     try {
       this.bus.send('*', {
         t: 'health', term: this.election.term, role: this.election.role, leader: this.election.leader ?? '',
         health: Math.max(0, Math.min(1, st.health)), mode: st.mode, soc: st.soc, tmaxC: st.tmaxC, digest: this.digestNow,
+        intervalMs,
       }, { qos: 0 });
       this.stats.healthSent++;
       // The command-log digest at our commit index, for peers to compare (divergence: target zero).

@@ -45,6 +45,9 @@ describe('swarm over the emulated ISL (virtual time)', () => {
     expect(snap.gauges['swarm_role{role="leader"}']).toBe(1);
     expect(snap.gauges['swarm_term']).toBe(oldTerm);
     expect(snap.gauges['governor_utilisation_permille{class="total"}']).toBeGreaterThan(0);
+    // Each health broadcast advertises the sender's governor interval (1 s on an idle link); peers record it.
+    const peer = [...run.agents.keys()].find((id) => id !== old)!;
+    expect(run.agent(peer).swarm!.registry.peer(old)!.intervalMs).toBe(1000);
     await run.runTo(run.clock.now() / 1000 + 5);
     expect(view().every((x) => x.leader === old)).toBe(true);
     const killedAt = run.clock.now() / 1000;

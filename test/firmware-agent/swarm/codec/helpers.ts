@@ -59,7 +59,8 @@ export const health: fc.Arbitrary<SwarmMessageOf<'health'>> = fc.record({
   soc: fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.double()),
   tmaxC: fc.oneof(fc.double({ min: -127, max: 127, noNaN: true }), fc.double()),
   digest: uint32,
-});
+  intervalMs: fc.oneof(fc.integer({ min: 1, max: 30_000 }), fc.constantFrom(1, 100, 8000, 25_500, 25_501, Number.MAX_SAFE_INTEGER)),
+}, { requiredKeys: ['t', 'term', 'role', 'leader', 'health', 'mode', 'soc', 'tmaxC', 'digest'] });
 
 export const messageOf: { [K in SwarmKind]: fc.Arbitrary<SwarmMessageOf<K>> } = {
   health,

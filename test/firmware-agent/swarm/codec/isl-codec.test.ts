@@ -23,7 +23,10 @@ function expectDrop(r: IslDecodeResult, reason: string): void {
 function expectRoundTrip(kind: SwarmKind, sent: SwarmMessage, got: SwarmMessage): void {
   expect(got.t).toBe(kind);
   if (sent.t === 'health' && got.t === 'health') {
-    expect({ ...got, health: 0, soc: 0, tmaxC: 0 }).toEqual({ ...sent, health: 0, soc: 0, tmaxC: 0 });
+    expect({ ...got, health: 0, soc: 0, tmaxC: 0, intervalMs: 0 }).toEqual({ ...sent, health: 0, soc: 0, tmaxC: 0, intervalMs: 0 });
+    // The advertised interval goes in 100 ms steps, rounded up, saturated at 25.5 s.
+    const want = sent.intervalMs === undefined ? undefined : Math.min(255, Math.ceil(sent.intervalMs / 100)) * 100;
+    expect(got.intervalMs).toBe(want);
     return;
   }
   expect(normal(got)).toEqual(normal(sent));
@@ -90,12 +93,12 @@ describe('ISL codec: round trip', () => {
     );
   });
 
-  it('health frames are 31..44 bytes; the largest term still fits', () => {
+  it('health frames are 38..45 bytes; the largest term still fits', () => {
     const a = node('SAT-1');
-    expect(a.encode({ ...hb, term: 0 }, { counter: 1, qos: 0 }).length).toBe(HEADER_BYTES + 10 + TAG_BYTES);
-    expect(a.encode({ ...hb, term: Number.MAX_SAFE_INTEGER }, { counter: 2, qos: 0 }).length).toBe(44);
+    expect(a.encode({ ...hb, term: 0 }, { counter: 1, qos: 0 }).length).toBe(HEADER_BYTES + 11 + TAG_BYTES);
+    expect(a.encode({ ...hb, term: Number.MAX_SAFE_INTEGER, intervalMs: 8000 }, { counter: 2, qos: 0 }).length).toBe(45);
     // Even as QoS 1 (which nobody uses for health) it fits.
-    expect(a.encode({ ...hb, term: Number.MAX_SAFE_INTEGER }, { counter: 3, qos: 1, mid: 0xffffffff }).length).toBe(48);
+    expect(a.encode({ ...hb, term: Number.MAX_SAFE_INTEGER }, { counter: 3, qos: 1, mid: 0xffffffff }).length).toBe(49);
   });
 
   it('Raft messages are positional on the air: a heartbeat, a vote request and a vote take at most 36 bytes (61–72 as CBOR maps)', () => {
@@ -123,14 +126,14 @@ describe('ISL codec: round trip', () => {
 describe('ISL codec: the test vectors of ISL-FORMAT.md §10', () => {
   const hex = (s: string): string => s.replace(/\s+/g, '');
   const sat3 = (): IslCodec => createIslCodec({ key: KEY, members: MEMBERS, self: 'SAT-3' });
-  const vh = hex(`02 01 02 ff 01 04 00 00 00 00 00  0e 02 7d bc ec 04 03 02 01 ac 02  a0 4e 20 ce 5d aa ec e7 28 d4 3e 36 af b1 c0 fa`);
-  const vv = hex(`02 03 02 00 02 04 00 00 00 00 01 2a 00 00 00  82 07 f5  30 6e 58 8e 81 9d 91 62 25 e2 36 b8 e2 f6 35 49`);
+  const vh = hex(`03 01 02 ff 01 04 00 00 00 00 00  0e 02 7d bc ec 04 03 02 01 50 ac 02  50 49 c4 6e 04 b1 4a 0a 45 78 7f 55 5d fe 87 de`);
+  const vv = hex(`03 03 02 00 02 04 00 00 00 00 01 2a 00 00 00  82 07 f5  6b 36 f8 e9 07 91 e2 fa fa 83 7a 12 ae 23 92 8d`);
 
   it('encodes to the documented bytes', () => {
     const a = sat3();
     expect(a.keyId).toBe('ed4d7e14');
     expect(a.configId).toBe('520ecd72');
-    const h = a.encode({ t: 'health', term: 300, role: 'leader', leader: 'SAT-3', health: 0.5, mode: 'safe', soc: 0.75, tmaxC: -20.4, digest: 0x01020304 }, { counter: 1025, qos: 0 });
+    const h = a.encode({ t: 'health', term: 300, role: 'leader', leader: 'SAT-3', health: 0.5, mode: 'safe', soc: 0.75, tmaxC: -20.4, digest: 0x01020304, intervalMs: 8000 }, { counter: 1025, qos: 0 });
     expect(Buffer.from(h).toString('hex')).toBe(vh);
     const v = a.encode({ t: 'vote', term: 7, granted: true }, { counter: 1026, qos: 1, mid: 42, to: 'SAT-1' });
     expect(Buffer.from(v).toString('hex')).toBe(vv);
@@ -140,7 +143,7 @@ describe('ISL codec: the test vectors of ISL-FORMAT.md §10', () => {
     const b = node('SAT-1');
     expect(b.decode(Buffer.from(vh, 'hex'))).toEqual({
       ok: true, from: 'SAT-3', to: '*', counter: 1025, qos: 0, mid: 0,
-      msg: { t: 'health', term: 300, role: 'leader', leader: 'SAT-3', health: 0.5, mode: 'safe', soc: 0.752, tmaxC: -20, digest: 0x01020304 },
+      msg: { t: 'health', term: 300, role: 'leader', leader: 'SAT-3', health: 0.5, mode: 'safe', soc: 0.752, tmaxC: -20, digest: 0x01020304, intervalMs: 8000 },
     });
     expect(b.decode(Buffer.from(vv, 'hex'))).toEqual({ ok: true, from: 'SAT-3', to: 'SAT-1', counter: 1026, qos: 1, mid: 42, msg: { t: 'vote', term: 7, granted: true } });
   });

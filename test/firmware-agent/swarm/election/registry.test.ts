@@ -40,6 +40,53 @@ describe('registry', () => {
     expect(r.alive()).toEqual(['A']);
   });
 
+  it('a peer broadcasting every 8 s (interval advertised) stays alive; silent, it is dead after 3 × 8 s', () => {
+    const { r, clock } = registry(0.9);
+    const died: string[] = [];
+    r.on('down', (id) => void died.push(id));
+    // B advertises its stretched interval; C broadcasts every 8 s without advertising one.
+    for (let t = 0; t <= 80_000; t += 8000) {
+      clock.advance(t - clock.now());
+      r.onMessage('B', health({ health: 0.5, intervalMs: 8000 }));
+      if (t === 0 || t === 8000) r.onMessage('C', health({ health: 0.1 }));
+      clock.advance(7999);
+      r.sweep();
+      expect(r.isAlive('B')).toBe(true);
+    }
+    expect(r.windowOf('B')).toBe(24_000);
+    expect(r.windowOf('C')).toBe(3000); // nominal: 3 × 1 s
+    expect(died).toEqual(['C', 'C']); // unadvertised, C was counted dead after each of its two broadcasts; B never
+    expect(r.constellationHealth()).toBeCloseTo((0.9 + 0.5) / 2);
+    // B falls silent after its broadcast at 80 s: alive up to 80 s + 3 × 8 s, dead after.
+    clock.advance(104_000 - clock.now());
+    expect(r.isAlive('B')).toBe(true);
+    clock.advance(1);
+    expect(r.sweep()).toEqual(['B']);
+    expect(r.constellationHealth()).toBeCloseTo(0.9);
+  });
+
+  it('the latest broadcast sets the window: back to nominal when the interval recovers or is not advertised', () => {
+    const { r, clock } = registry();
+    r.onMessage('B', health({ intervalMs: 8000 }));
+    clock.advance(20_000);
+    expect(r.isAlive('B')).toBe(true);
+    r.onMessage('B', health({ intervalMs: 500 })); // shorter than nominal: the nominal 1 s holds
+    expect(r.peer('B')!.intervalMs).toBe(500);
+    expect(r.windowOf('B')).toBe(3000);
+    r.onMessage('B', health({ intervalMs: 4000 }));
+    r.onMessage('B', health());
+    expect(r.peer('B')!.intervalMs).toBeNull();
+    clock.advance(3001);
+    expect(r.isAlive('B')).toBe(false);
+    // Other traffic refreshes liveness but leaves the advertised interval as it was.
+    r.onMessage('B', health({ intervalMs: 2000 }));
+    r.onMessage('B', { t: 'vote', term: 1, granted: false });
+    clock.advance(6000);
+    expect(r.isAlive('B')).toBe(true);
+    clock.advance(1);
+    expect(r.isAlive('B')).toBe(false);
+  });
+
   it('constellation health = mean of self and the alive peers that reported one', () => {
     const { r, clock, setSelf } = registry(0.9);
     expect(r.constellationHealth()).toBeCloseTo(0.9);
