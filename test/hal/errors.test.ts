@@ -1,12 +1,11 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   DROP_REASONS, ERROR_CODES, FrameError, HalError, isHalError, RemoteError, TimeoutError, WIRE_ERROR_CODES,
 } from '../../hal/index.js';
+import { ROOT as root, sourceFiles } from '../helpers/build.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const doc = readFileSync(join(root, 'docs/errors.md'), 'utf8');
 const registered = Object.keys(ERROR_CODES).sort();
 
@@ -23,20 +22,6 @@ function docRows(): Map<string, string[]>[] {
   return [rows, new Map(dup.map((d) => [d, []]))];
 }
 
-/** Every .ts file under the given top-level folders (missing folders are skipped). */
-function sourceFiles(dirs: string[]): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      if (name === 'node_modules' || name.startsWith('.')) continue;
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (p.endsWith('.ts')) out.push(p);
-    }
-  };
-  for (const d of dirs) if (existsSync(join(root, d))) walk(join(root, d));
-  return out;
-}
 
 describe('docs/errors.md and the ERROR_CODES registry', () => {
   it('the table has exactly one row per registered code, no more, no less', () => {

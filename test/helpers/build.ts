@@ -7,19 +7,24 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = join(ROOT, 'dist/tools/cli.js');
 
-/** Builds dist/ once if it is missing or older than the sources (one test file builds, the others wait). */
-function newestSourceMs(): number {
-  let newest = 0;
+/** Every .ts file under the given folders of the repository (missing folders are skipped). */
+export function sourceFiles(dirs: readonly string[]): string[] {
+  const out: string[] = [];
   const walk = (dir: string): void => {
-    if (!existsSync(dir)) return;
     for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+      else if (e.name.endsWith('.ts')) out.push(p);
     }
   };
-  for (const d of ['hal', 'firmware-agent', 'emulator', 'tools']) walk(join(ROOT, d));
-  return newest;
+  for (const d of dirs) if (existsSync(join(ROOT, d))) walk(join(ROOT, d));
+  return out;
+}
+
+/** Builds dist/ once if it is missing or older than the sources (one test file builds, the others wait). */
+function newestSourceMs(): number {
+  return Math.max(0, ...sourceFiles(['hal', 'firmware-agent', 'emulator', 'tools']).map((p) => statSync(p).mtimeMs));
 }
 function builtMs(): number {
   const stamp = join(ROOT, 'dist/.fsw-cli-build-stamp');

@@ -1,6 +1,5 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { EVENT_CODES, isEventCode } from '../../../firmware-agent/observability/log.js';
 import {
@@ -12,22 +11,9 @@ import { PRIORITIES, ROLES } from '../../../firmware-agent/swarm/messages.js';
 import type { BreakerState } from '../../../firmware-agent/actions/breaker.js';
 import type { ActionState } from '../../../firmware-agent/actions/action-machine.js';
 import type { ComponentHealth } from '../../../firmware-agent/health/health-monitor.js';
+import { ROOT as root, sourceFiles } from '../../helpers/build.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-function tsFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      if (name === 'node_modules' || name.startsWith('.')) continue;
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (p.endsWith('.ts')) out.push(p);
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out;
-}
 
 /**
  * Event codes passed as a literal first argument to a logger method:
@@ -52,7 +38,7 @@ describe('the event-code registry', () => {
   });
 
   it('every code logged in firmware-agent/ is registered', () => {
-    const files = tsFiles(join(root, 'firmware-agent'));
+    const files = sourceFiles(['firmware-agent']);
     expect(files.length).toBeGreaterThan(5);
     const unknown: string[] = [];
     for (const f of files) {
