@@ -122,15 +122,19 @@ const DESCRIPTION = [
   'The scenario\'s fault timeline runs on real time from the start. A status line follows every few seconds. Stop with Ctrl-C (SIGINT) or SIGTERM; --duration stops on its own.',
 ].join('\n\n');
 
+/** The `[scenario]` argument's help, the same for every command that takes one. */
+export function scenarioArgHelp(): string {
+  return `a shipped scenario (${builtinScenarioNames().join(', ')}) or a path to a YAML/JSON scenario file`;
+}
+
 export const emulateCommand: CommandModule = {
   name: 'emulate',
   register(program: Command, io: CliIO): Command {
-    const names = builtinScenarioNames();
     return program
       .command('emulate')
       .summary('serve emulated satellites on pseudo-terminals or serial ports, in real time')
       .description(DESCRIPTION)
-      .argument('[scenario]', `a shipped scenario (${names.join(', ')}) or a path to a YAML/JSON scenario file`, 'nominal')
+      .argument('[scenario]', scenarioArgHelp(), 'nominal')
       .addOption(new Option('--config <file>', CONFIG_OPTION_HELP))
       .addOption(new Option('--sats <n>', 'number of satellites (overrides the scenario\'s constellation.count; 1 to 1000)').argParser(satsArg))
       .addOption(new Option('--seed <n>', 'random seed (overrides the scenario\'s seed; 0 to 4294967295)').argParser(seedArg))
@@ -148,7 +152,7 @@ export const emulateCommand: CommandModule = {
         'after',
         `
 Shipped scenarios:
-  ${names.join(', ').replace(/(.{1,72})(, |$)/g, (_m, line: string, sep: string) => (sep ? `${line},\n  ` : line))}
+  ${builtinScenarioNames().join(', ').replace(/(.{1,72})(, |$)/g, (_m, line: string, sep: string) => (sep ? `${line},\n  ` : line))}
 
 Examples:
   fsw emulate                  # nominal, 5 satellites on ptys until Ctrl-C

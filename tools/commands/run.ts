@@ -8,7 +8,6 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { builtinScenarioNames } from '../../emulator/scenario/load.js';
 import type { Agent, AgentEvents } from '../../firmware-agent/agent.js';
 import { PRIORITY_CLASSES } from '../../firmware-agent/observability/index.js';
 import { commandFigures, ReportCollector } from '../report/collect.js';
@@ -22,7 +21,7 @@ import { ActionTally, headline, satRows } from '../view/rows.js';
 import { renderSummary, type RunSummary } from '../view/summary.js';
 import { CONFIG_OPTION_HELP, resolveCommandConfig, scenarioWithAgentConfig } from '../config/command-options.js';
 import type { ResolvedConfig } from '../config/resolve.js';
-import { emulateScenario } from './emulate.js';
+import { emulateScenario, scenarioArgHelp } from './emulate.js';
 import { formatSeconds, prepareDirArg, processIO, satsArg, secondsArg, seedArg, StatusError, UsageError, type CliIO, type CommandModule } from './common.js';
 
 export type { RunSummary } from '../view/summary.js';
@@ -187,7 +186,6 @@ export async function runScenario(scenarioArg: string, opts: RunOptions, io: Cli
 export const runCommand: CommandModule = {
   name: 'run',
   register(program: Command, io: CliIO): Command {
-    const names = builtinScenarioNames();
     return program
       .command('run')
       .summary('run a scenario: the emulated constellation and one agent per satellite, in process, on virtual time')
@@ -196,7 +194,7 @@ export const runCommand: CommandModule = {
           'and the full agent on each satellite, on one virtual clock, so an orbit takes seconds.\n' +
           'Agents whose hardware resets them, or that are powered off, boot again from their journal.',
       )
-      .argument('[scenario]', `a shipped scenario (${names.join(', ')}) or a path to a YAML/JSON scenario file`, 'nominal')
+      .argument('[scenario]', scenarioArgHelp(), 'nominal')
       .addOption(new Option('--config <file>', CONFIG_OPTION_HELP))
       .addOption(new Option('--sats <n>', 'number of satellites (overrides constellation.count; 1 to 1000)').argParser(satsArg))
       .addOption(new Option('--seed <n>', 'random seed (overrides the scenario\'s seed)').argParser(seedArg))
